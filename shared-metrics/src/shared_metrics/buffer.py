@@ -1,0 +1,119 @@
+"""The bounded, thread-safe buffer between `record()` and a sink.
+
+Values are aggregated per (time bucket, series) as value -> count: percentiles survive
+(CloudWatch computes them from Values/Counts) and a flush carries one entry per distinct
+value instead of one per sample. Memory is bounded by the number of distinct values held.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from shared_metrics.series import Series, SeriesBatch
+
+# When full, evict down to this fraction of the cap at once, so eviction is amortized
+# instead of scanning the dict for its oldest key on every record.
+_EVICT_TO_FRACTION = 15 / 16
+
+
+class MetricBuffer:
+    def __init__(self, max_values: int, flush_threshold: int) -> None:
+        if max_values < 1 or flush_threshold < 1:
+            raise ValueError("max_values and flush_threshold must be positive")
+        self.max_values = max_values
+        self.flush_threshold = min(flush_threshold, max_values)
+        self._lock = threading.Lock()
+        self._data: dict[tuple[int, Series], dict[float, int]] = {}
+        self._values = 0  # distinct (bucket, series, value) entries: what the cap bounds
+        self._datapoints = 0
+        self._flush_mark = self.flush_threshold
+        self.dropped = 0  # datapoints evicted because the buffer was full
+        # Counted under the lock, so concurrent recorders never lose an increment.
+        self.accepted_samples = 0
+        self.accepted_datapoints = 0
+
+    def add(self, timestamp: int, series: Series, value: float) -> bool:
+        """Add one sample; return True when the buffer holds enough for a flush."""
+        with self._lock:
+            key = (timestamp, series)
+            slot = self._data.get(key)
+            if slot is None:
+                self._data[key] = {value: 1}
+                self._values += 1
+            else:
+                count = slot.get(value)
+                if count is None:
+                    slot[value] = 1
+                    self._values += 1
+                else:
+                    slot[value] = count + 1
+            self._datapoints += series.weight
+            self.accepted_samples += 1
+            self.accepted_datapoints += series.weight
+            if self._values > self.max_values:
+                self._evict_locked()
+            return self._values >= self._flush_mark
+
+    def drain(self) -> list[SeriesBatch]:
+        """Take everything out, oldest first."""
+        with self._lock:
+            data, self._data = self._data, {}
+            self._values = 0
+            self._datapoints = 0
+            self._flush_mark = self.flush_threshold
+        return [SeriesBatch(ts, series, values) for (ts, series), values in data.items()]
+
+    def restore(self, batches: Iterable[SeriesBatch]) -> None:
+        """Put undelivered data back in front (it is the oldest), within the cap.
+
+        After a failed flush the next automatic flush waits until another threshold's worth
+        of data has arrived, so a sink that is down is not hammered on every record.
+        """
+        with self._lock:
+            merged: dict[tuple[int, Series], dict[float, int]] = {}
+            for ts, series, values in batches:
+                slot = merged.setdefault((ts, series), {})
+                for value, count in values.items():
+                    slot[value] = slot.get(value, 0) + count
+            for key, values in self._data.items():
+                slot = merged.setdefault(key, {})
+                for value, count in values.items():
+                    slot[value] = slot.get(value, 0) + count
+            self._data = merged
+            self._values = sum(len(v) for v in merged.values())
+            self._datapoints = sum(sum(v.values()) * s.weight for (_, s), v in merged.items())
+            if self._values > self.max_values:
+                self._evict_locked()
+            self._flush_mark = self._values + self.flush_threshold
+
+    def _evict_locked(self) -> None:
+        target = max(1, int(self.max_values * _EVICT_TO_FRACTION))
+        victims = []
+        lost = 0
+        for key, slot in self._data.items():
+            if self._values <= target:
+                break
+            weight = key[1].weight
+            excess = self._values - target
+            if len(slot) <= excess:
+                victims.append(key)
+                self._values -= len(slot)
+                lost += sum(slot.values()) * weight
+            else:
+                # One series holds more distinct values than the cap allows: trim its oldest.
+                for value in list(slot)[:excess]:
+                    lost += slot.pop(value) * weight
+                self._values -= excess
+        for key in victims:
+            del self._data[key]
+        self._datapoints -= lost
+        self.dropped += lost
+
+    @property
+    def values(self) -> int:
+        return self._values
+
+    @property
+    def datapoints(self) -> int:
+        return self._datapoints

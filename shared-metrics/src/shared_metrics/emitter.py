@@ -1,0 +1,445 @@
+"""`MetricsEmitter`: record values against specs, buffer them, flush them to a sink."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import threading
+import time
+import weakref
+
+from shared_metrics import diagnostics, limits
+from shared_metrics.buffer import MetricBuffer
+from shared_metrics.series import Series
+from shared_metrics.sinks.base import PublishResult, total_datapoints
+from shared_metrics.spec import (
+    MetricSpec,
+    MetricSpecError,
+    check_default_dimensions,
+    check_namespace,
+)
+from shared_metrics.timing import Timer
+from shared_metrics.validation import (
+    MetricValidationError,
+    Rejection,
+    check_dimensions,
+    check_value,
+    describe_rejection,
+)
+
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+    from typing import Any, TypeVar
+
+    from shared_metrics.sinks.base import MetricSink
+
+    H = TypeVar("H", bound=Callable[..., Any])
+
+_MAX = limits.MAX_VALUE_MAGNITUDE
+_MIN = -limits.MAX_VALUE_MAGNITUDE
+
+# Dimension tuples seen recently, so validation runs once per series, not per sample.
+# Cleared when full: a client sending a new session id per request cannot grow it unbounded.
+DEFAULT_MAX_CACHED_SERIES = 10_000
+DEFAULT_MAX_BUFFERED_VALUES = 100_000
+
+
+class EmitterStats:
+    """Counters since the emitter was created.
+
+    ``accepted``/``rejected`` count samples (calls to `record`). Delivery is counted in
+    datapoints: a sample published to two dimension sets is two datapoints. At any moment
+    ``datapoints == delivered + sum(dropped.values()) + buffered``.
+    """
+
+    __slots__ = (
+        "accepted",
+        "rejected",
+        "datapoints",
+        "delivered",
+        "dropped",
+        "buffered",
+        "publish_failures",
+        "flushes",
+    )
+
+    def __init__(
+        self,
+        accepted: int,
+        rejected: dict[str, int],
+        datapoints: int,
+        delivered: int,
+        dropped: dict[str, int],
+        buffered: int,
+        publish_failures: int,
+        flushes: int,
+    ) -> None:
+        self.accepted = accepted
+        self.rejected = rejected
+        self.datapoints = datapoints
+        self.delivered = delivered
+        self.dropped = dropped
+        self.buffered = buffered
+        self.publish_failures = publish_failures
+        self.flushes = flushes
+
+    @property
+    def rejected_total(self) -> int:
+        return sum(self.rejected.values())
+
+    @property
+    def dropped_total(self) -> int:
+        return sum(self.dropped.values())
+
+    def as_dict(self) -> dict[str, object]:
+        return {name: getattr(self, name) for name in self.__slots__}
+
+    def __repr__(self) -> str:
+        return f"EmitterStats({self.as_dict()!r})"
+
+
+class MetricsEmitter:
+    """Records metric values for one CloudWatch namespace and flushes them to a sink.
+
+    `record` never raises into the caller (unless ``strict=True``, meant for tests): a bad
+    value or dimension is rejected, counted in `stats()` and logged once per reason.
+    Flushing happens when the buffer holds a sink's worth of data, on `flush()`, at the end
+    of every invocation wrapped by `lambda_handler`/`invocation`, and at interpreter exit.
+    """
+
+    def __init__(
+        self,
+        namespace: str,
+        sink: MetricSink | None = None,
+        default_dimensions: Mapping[str, str] | None = None,
+        *,
+        strict: bool = False,
+        max_buffered_values: int = DEFAULT_MAX_BUFFERED_VALUES,
+        flush_threshold: int | None = None,
+        clock: Callable[[], float] = time.time,
+        max_cached_series: int = DEFAULT_MAX_CACHED_SERIES,
+        flush_at_exit: bool = True,
+    ) -> None:
+        if sink is None:
+            from shared_metrics.config import sink_from_env
+
+            sink = sink_from_env()
+        self.namespace = check_namespace(namespace)
+        self.sink = sink
+        self.strict = strict
+        self._defaults = check_default_dimensions(dict(default_dimensions or {}))
+        self._default_keys = tuple(sorted(self._defaults))
+        self._buffer = MetricBuffer(
+            max_buffered_values, flush_threshold or sink.preferred_batch_values
+        )
+        self._clock = clock
+        self._max_cached_series = max_cached_series
+        self._series_cache: dict[tuple[object, tuple[Any, ...]], Series] = {}
+        self._series_by_content: dict[tuple[object, tuple[tuple[str, str], ...]], Series] = {}
+        self._specs: dict[str, MetricSpec] = {}
+        self._properties: dict[str, object] = {}
+        self._rejected: dict[str, int] = {}
+        self._dropped: dict[str, int] = {}
+        self._delivered = 0
+        self._publish_failures = 0
+        self._flushes = 0
+        self._logged: set[str] = set()
+        self._lock = threading.Lock()  # counters, caches and properties (never the hot path)
+        self._flush_lock = threading.Lock()
+        if flush_at_exit:
+            _LIVE_EMITTERS.add(self)
+
+    # -- recording -----------------------------------------------------------------------
+
+    def record(
+        self, spec: MetricSpec, value: float, dimensions: Mapping[str, str] | None = None
+    ) -> bool:
+        """Record one value; return whether it was accepted."""
+        try:
+            key = (spec, tuple(dimensions.items()) if dimensions else ())
+            series = self._series_cache.get(key)
+            if series is None:
+                series = self._resolve(spec, dimensions, key)
+            cls = value.__class__
+            if (cls is not float and cls is not int) or not _MIN <= value <= _MAX:
+                value = check_value(spec, value)
+            now = int(self._clock())
+            if self._buffer.add(now - now % spec.storage_resolution, series, value):
+                self._auto_flush()
+            return True
+        except MetricValidationError as exc:
+            self._reject(exc)
+        except Exception as exc:
+            self._reject(self._explain(spec, value, dimensions, exc))
+        return False
+
+    def count(
+        self, spec: MetricSpec, amount: float = 1, dimensions: Mapping[str, str] | None = None
+    ) -> bool:
+        """Record that something happened ``amount`` times (a Count metric)."""
+        return self.record(spec, amount, dimensions)
+
+    def timer(self, spec: MetricSpec, dimensions: Mapping[str, str] | None = None) -> Timer:
+        """Time a ``with`` block or, used as a decorator, every call of a function."""
+        return Timer(self, spec, dimensions)
+
+    def set_property(self, key: str, value: object) -> bool:
+        """Attach a log property to the next flush's EMF events (searchable, not a metric)."""
+        try:
+            if not isinstance(key, str) or not key or key == "_aws":
+                raise MetricValidationError(
+                    Rejection.INVALID_PROPERTY,
+                    f"property key must be a non-empty string other than '_aws', got {key!r:.80}",
+                )
+            try:
+                import json
+
+                json.dumps(value, allow_nan=False)
+            except (TypeError, ValueError) as exc:
+                raise MetricValidationError(
+                    Rejection.INVALID_PROPERTY,
+                    f"property {key!r} is not JSON-serializable without NaN/Inf: {exc}",
+                ) from None
+            with self._lock:
+                self._properties[key] = value
+            return True
+        except MetricValidationError as exc:
+            self._reject(exc)
+            return False
+
+    def reject_timer(self, spec: object) -> None:
+        """Called by a `Timer` whose spec does not measure time."""
+        unit = getattr(spec, "unit", None)
+        self._reject(
+            MetricValidationError(
+                Rejection.NOT_A_TIME_UNIT,
+                f"metric {getattr(spec, 'name', spec)!r}: a timer needs a Seconds, Milliseconds "
+                f"or Microseconds unit, the spec has {getattr(unit, 'value', unit)!r}",
+            )
+        )
+
+    def _resolve(
+        self, spec: MetricSpec, dimensions: Mapping[str, str] | None, key: tuple[Any, ...]
+    ) -> Series:
+        items = check_dimensions(spec, dimensions)
+        with self._lock:
+            known = self._specs.get(spec.name)
+            if known is None:
+                self._check_spec_fits(spec)
+                self._specs[spec.name] = spec
+            elif known is not spec and not _same_definition(known, spec):
+                raise MetricValidationError(
+                    Rejection.SPEC_CONFLICT,
+                    f"metric {spec.name!r} is declared twice with different units, dimension "
+                    f"sets or resolution in namespace {self.namespace!r}; declare it once",
+                )
+            all_items = tuple(sorted(items + tuple(self._defaults.items())))
+            content = (spec, all_items)
+            series = self._series_by_content.get(content)
+            if series is None:
+                if len(self._series_by_content) >= self._max_cached_series:
+                    self._series_by_content.clear()
+                    self._series_cache.clear()
+                sets = tuple(self._default_keys + s for s in spec.dimension_sets)
+                series = self._series_by_content[content] = Series(spec, all_items, sets)
+            if len(self._series_cache) >= self._max_cached_series:
+                self._series_cache.clear()
+            self._series_cache[key] = series
+            return series
+
+    def _check_spec_fits(self, spec: MetricSpec) -> None:
+        clash = spec.dimension_keys & set(self._defaults)
+        if clash:
+            raise MetricValidationError(
+                Rejection.SPEC_CONFLICT,
+                f"metric {spec.name!r} declares dimension(s) {sorted(clash)} that the emitter "
+                f"already sets as default dimensions",
+            )
+        widest = max(len(s) for s in spec.dimension_sets) + len(self._defaults)
+        if widest > limits.MAX_DIMENSIONS_PER_METRIC:
+            raise MetricValidationError(
+                Rejection.SPEC_CONFLICT,
+                f"metric {spec.name!r}: with the default dimensions a set has {widest} names, "
+                f"CloudWatch allows {limits.MAX_DIMENSIONS_PER_METRIC}",
+            )
+
+    def _explain(
+        self, spec: object, value: object, dimensions: object, exc: Exception
+    ) -> MetricValidationError:
+        """Turn an exception from the fast path into the rejection that describes it."""
+        try:
+            check_dimensions(spec, dimensions)
+            assert isinstance(spec, MetricSpec)
+            check_value(spec, value)
+        except MetricValidationError as rejection:
+            return rejection
+        except Exception:  # noqa: S110 - fall through to the internal error below
+            pass
+        return describe_rejection(spec, exc)
+
+    def _reject(self, exc: MetricValidationError) -> None:
+        reason = exc.reason.value
+        with self._lock:
+            self._rejected[reason] = self._rejected.get(reason, 0) + 1
+        self._log_once(f"rejected:{reason}", f"metric rejected ({reason}): {exc.message}")
+        if self.strict:
+            raise exc
+
+    def _log_once(self, key: str, message: str) -> None:
+        with self._lock:
+            if key in self._logged:
+                return
+            self._logged.add(key)
+        diagnostics.warning(
+            f"{message} [{self.namespace}; further occurrences are only counted in stats()]"
+        )
+
+    # -- flushing ------------------------------------------------------------------------
+
+    def flush(self) -> PublishResult | None:
+        """Publish everything buffered now. Never raises; returns what the sink reported."""
+        with self._flush_lock:
+            return self._flush_locked()
+
+    def _auto_flush(self) -> None:
+        # Another thread already flushing will take this data too, or the next record will.
+        if self._flush_lock.acquire(blocking=False):
+            try:
+                self._flush_locked()
+            finally:
+                self._flush_lock.release()
+
+    def _flush_locked(self) -> PublishResult | None:
+        try:
+            batches = self._buffer.drain()
+            with self._lock:
+                properties, self._properties = self._properties, {}
+            if not batches:
+                return None
+            expected = total_datapoints(batches)
+            try:
+                result = self.sink.publish(self.namespace, batches, properties)
+            except Exception as exc:
+                result = PublishResult(
+                    undelivered=list(batches),
+                    failures=1,
+                    failure_message=f"sink {self.sink.name!r} raised {type(exc).__name__}: {exc}",
+                )
+            self._account(result, expected)
+            if result.undelivered:
+                self._buffer.restore(result.undelivered)
+                with self._lock:
+                    # New properties set meanwhile win over the ones of the failed flush.
+                    self._properties = {**properties, **self._properties}
+            return result
+        except Exception as exc:  # a bug here must still not reach the handler
+            diagnostics.exception(f"metrics flush failed unexpectedly: {exc}")
+            return None
+
+    def _account(self, result: PublishResult, expected: int) -> None:
+        undelivered = total_datapoints(result.undelivered)
+        with self._lock:
+            self._flushes += 1
+            self._delivered += result.delivered
+            self._publish_failures += result.failures
+            for discard in result.discarded:
+                self._dropped[discard.reason] = (
+                    self._dropped.get(discard.reason, 0) + discard.datapoints
+                )
+        for discard in result.discarded:
+            self._log_once(f"dropped:{discard.reason}", f"metrics dropped ({discard.reason}): {discard.message}")
+        if result.failures:
+            self._log_once(
+                f"publish:{self.sink.name}",
+                f"publishing to {self.sink.name} failed, data kept for the next flush: "
+                f"{result.failure_message}",
+            )
+        accounted = result.delivered + undelivered + sum(d.datapoints for d in result.discarded)
+        if accounted != expected:
+            self._log_once(
+                "accounting",
+                f"sink {self.sink.name!r} accounted for {accounted} of {expected} datapoints",
+            )
+
+    def lambda_handler(self, handler: H) -> H:
+        """Decorate a Lambda handler so metrics are flushed before every return or raise."""
+
+        @functools.wraps(handler)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return handler(*args, **kwargs)
+            finally:
+                self.flush()
+
+        return wrapper  # type: ignore[return-value]
+
+    def invocation(self) -> _Invocation:
+        """``with emitter.invocation():`` flushes when the block ends, however it ends."""
+        return _Invocation(self)
+
+    def close(self) -> None:
+        """Flush and stop flushing at interpreter exit."""
+        self.flush()
+        _LIVE_EMITTERS.discard(self)
+
+    # -- introspection -------------------------------------------------------------------
+
+    def stats(self) -> EmitterStats:
+        buffer = self._buffer
+        # The flush lock makes the snapshot consistent: no data is in flight to a sink.
+        with self._flush_lock, buffer._lock, self._lock:
+            dropped = dict(self._dropped)
+            if buffer.dropped:
+                dropped["buffer_full"] = buffer.dropped
+            return EmitterStats(
+                accepted=buffer.accepted_samples,
+                rejected=dict(self._rejected),
+                datapoints=buffer.accepted_datapoints,
+                delivered=self._delivered,
+                dropped=dropped,
+                buffered=buffer.datapoints,
+                publish_failures=self._publish_failures,
+                flushes=self._flushes,
+            )
+
+    @property
+    def buffered_values(self) -> int:
+        """Distinct values held: what ``max_buffered_values`` bounds."""
+        return self._buffer.values
+
+
+class _Invocation:
+    __slots__ = ("_emitter",)
+
+    def __init__(self, emitter: MetricsEmitter) -> None:
+        self._emitter = emitter
+
+    def __enter__(self) -> MetricsEmitter:
+        return self._emitter
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._emitter.flush()
+
+
+def _same_definition(a: MetricSpec, b: MetricSpec) -> bool:
+    return (a.unit, a.dimension_sets, a.storage_resolution) == (
+        b.unit,
+        b.dimension_sets,
+        b.storage_resolution,
+    )
+
+
+# Last resort only: Lambda freezes the environment after the handler returns, so atexit may
+# never run there. Handlers flush through `lambda_handler`/`invocation` instead.
+_LIVE_EMITTERS: weakref.WeakSet[MetricsEmitter] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    for emitter in list(_LIVE_EMITTERS):
+        emitter.flush()
+
+
+__all__ = ["EmitterStats", "MetricSpecError", "MetricsEmitter"]

@@ -1,0 +1,163 @@
+"""An HTTP proxy on 127.0.0.1 that answers a share of requests with AWS errors.
+
+It sits between a client and the emulator and, per request, either forwards it or answers
+itself, BEFORE forwarding, with a throttling error (400 ``Throttling``) or a 500. Because a
+faulted request never reaches the emulator, "delivered exactly once" is checkable. The
+error body is written in the wire protocol of the request (CBOR, JSON or query XML), as
+CloudWatch would, so botocore raises the same exception it would raise against AWS.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+
+
+def _cbor_text(text: str) -> bytes:
+    raw = text.encode()
+    n = len(raw)
+    if n < 24:
+        return bytes([0x60 | n]) + raw
+    if n < 256:
+        return bytes([0x78, n]) + raw
+    return bytes([0x79]) + n.to_bytes(2, "big") + raw
+
+
+def cbor_string_map(items: dict[str, str]) -> bytes:
+    """CBOR (RFC 8949) encoding of a small map of text to text: all an error body needs."""
+    if len(items) >= 24:
+        raise ValueError("small maps only")
+    out = bytes([0xA0 | len(items)])
+    for key, value in items.items():
+        out += _cbor_text(key) + _cbor_text(value)
+    return out
+
+
+def error_response(content_type: str, status: int, code: str, message: str) -> tuple[dict[str, str], bytes]:
+    """Headers and body of an AWS error in the protocol implied by the request content type."""
+    fault = "Sender" if status < 500 else "Receiver"
+    headers = {"x-amzn-query-error": f"{code};{fault}", "x-amzn-RequestId": "fault-proxy"}
+    if "cbor" in content_type:
+        headers["Content-Type"] = "application/cbor"
+        headers["smithy-protocol"] = "rpc-v2-cbor"
+        body = cbor_string_map({"__type": f"com.amazonaws.cloudwatch#{code}", "message": message})
+    elif "json" in content_type:
+        headers["Content-Type"] = "application/x-amz-json-1.0"
+        body = json.dumps({"__type": f"com.amazonaws.cloudwatch#{code}", "message": message}).encode()
+    else:
+        headers["Content-Type"] = "text/xml"
+        body = (
+            f"<ErrorResponse><Error><Type>{fault}</Type><Code>{code}</Code>"
+            f"<Message>{message}</Message></Error><RequestId>fault-proxy</RequestId></ErrorResponse>"
+        ).encode()
+    return headers, body
+
+
+class FaultProxy:
+    """``with FaultProxy(upstream, throttle=0.3, server_error=0.1, seed=1) as proxy:``."""
+
+    def __init__(
+        self,
+        upstream_url: str,
+        *,
+        throttle: float = 0.0,
+        server_error: float = 0.0,
+        seed: int | None = None,
+    ) -> None:
+        if not 0 <= throttle + server_error <= 1:
+            raise ValueError("throttle + server_error must be within 0..1")
+        parsed = urllib.parse.urlsplit(upstream_url)
+        self._upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
+        self.throttle = throttle
+        self.server_error = server_error
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self.counts = {"forwarded": 0, "throttled": 0, "server_error": 0}
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802 - the http.server API
+                proxy._handle(self)
+
+            def do_GET(self) -> None:  # noqa: N802
+                proxy._handle(self)
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        host, port = self._server.server_address[:2]
+        self.endpoint_url = f"http://{host!s}:{port}"
+
+    def _decide(self) -> str:
+        with self._lock:
+            roll = self._rng.random()
+            if roll < self.throttle:
+                outcome = "throttled"
+            elif roll < self.throttle + self.server_error:
+                outcome = "server_error"
+            else:
+                outcome = "forwarded"
+            self.counts[outcome] += 1
+            return outcome
+
+    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
+        length = int(handler.headers.get("Content-Length") or 0)
+        body = handler.rfile.read(length) if length else b""
+        outcome = self._decide()
+        if outcome == "forwarded":
+            conn = http.client.HTTPConnection(*self._upstream, timeout=30)
+            try:
+                headers = {k: v for k, v in handler.headers.items() if k.lower() != "host"}
+                conn.request(handler.command, handler.path, body=body, headers=headers)
+                upstream = conn.getresponse()
+                payload = upstream.read()
+                status = upstream.status
+                out_headers = {
+                    k: v
+                    for k, v in upstream.getheaders()
+                    if k.lower() not in ("transfer-encoding", "connection", "content-length")
+                }
+            finally:
+                conn.close()
+        else:
+            status = 400 if outcome == "throttled" else 500
+            code = "Throttling" if outcome == "throttled" else "InternalServiceError"
+            message = "Rate exceeded" if outcome == "throttled" else "injected server error"
+            out_headers, payload = error_response(
+                handler.headers.get("Content-Type", ""), status, code, message
+            )
+        handler.send_response(status)
+        for key, value in out_headers.items():
+            handler.send_header(key, value)
+        handler.send_header("Content-Length", str(len(payload)))
+        handler.end_headers()
+        handler.wfile.write(payload)
+
+    def start(self) -> FaultProxy:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> FaultProxy:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()

@@ -1,0 +1,142 @@
+"""Checks applied to each recorded value and its dimension values.
+
+Everything here runs only on the slow path: the emitter caches validated dimension tuples,
+and the common case of an ``int`` or finite ``float`` value never calls into this module.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+
+from shared_metrics import limits
+from shared_metrics.spec import MetricSpec
+
+
+class Rejection(str, enum.Enum):
+    """Why a recorded value was not accepted. The value names the counter in `stats()`."""
+
+    NOT_A_SPEC = "not_a_spec"
+    SPEC_CONFLICT = "spec_conflict"
+    NOT_A_TIME_UNIT = "not_a_time_unit"
+    WRONG_VALUE_TYPE = "wrong_value_type"
+    NON_FINITE_VALUE = "non_finite_value"
+    VALUE_OUT_OF_RANGE = "value_out_of_range"
+    DIMENSIONS_NOT_A_MAPPING = "dimensions_not_a_mapping"
+    MISSING_DIMENSION = "missing_dimension"
+    UNEXPECTED_DIMENSION = "unexpected_dimension"
+    WRONG_DIMENSION_TYPE = "wrong_dimension_type"
+    EMPTY_DIMENSION_VALUE = "empty_dimension_value"
+    DIMENSION_VALUE_TOO_LONG = "dimension_value_too_long"
+    NON_ASCII_DIMENSION_VALUE = "non_ascii_dimension_value"
+    INVALID_PROPERTY = "invalid_property"
+    INTERNAL_ERROR = "internal_error"
+
+
+class MetricValidationError(ValueError):
+    """A value or dimension was rejected. Raised to the caller only in strict mode."""
+
+    def __init__(self, reason: Rejection, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.message = message
+
+
+def _metric_name(spec: object) -> str:
+    return spec.name if isinstance(spec, MetricSpec) else repr(spec)
+
+
+def check_value(spec: MetricSpec, value: object) -> float:
+    """Return ``value`` as a number CloudWatch accepts, or raise MetricValidationError."""
+    import numbers  # slow path only
+
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise MetricValidationError(
+            Rejection.WRONG_VALUE_TYPE,
+            f"metric {spec.name!r}: value must be an int or float, got "
+            f"{type(value).__name__} {value!r:.80}",
+        )
+    number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        raise MetricValidationError(
+            Rejection.NON_FINITE_VALUE,
+            f"metric {spec.name!r}: value {number!r} is not finite; CloudWatch rejects NaN and +-Inf",
+        )
+    if abs(number) > limits.MAX_VALUE_MAGNITUDE:
+        raise MetricValidationError(
+            Rejection.VALUE_OUT_OF_RANGE,
+            f"metric {spec.name!r}: value {number!r} is outside CloudWatch's range -2^360..2^360",
+        )
+    return number
+
+
+def check_dimension_value(metric: str, key: str, value: object) -> str:
+    """Return a valid dimension value, or raise MetricValidationError saying what is wrong."""
+    if not isinstance(value, str):
+        raise MetricValidationError(
+            Rejection.WRONG_DIMENSION_TYPE,
+            f"metric {metric!r}: dimension {key!r} must be a string, got "
+            f"{type(value).__name__} {value!r:.80}",
+        )
+    if not value.strip():
+        raise MetricValidationError(
+            Rejection.EMPTY_DIMENSION_VALUE,
+            f"metric {metric!r}: dimension {key!r} is empty or only whitespace",
+        )
+    if len(value) > limits.MAX_DIMENSION_VALUE_LENGTH:
+        raise MetricValidationError(
+            Rejection.DIMENSION_VALUE_TOO_LONG,
+            f"metric {metric!r}: dimension {key!r} has {len(value)} characters, CloudWatch allows "
+            f"{limits.MAX_DIMENSION_VALUE_LENGTH}",
+        )
+    if not value.isascii():
+        raise MetricValidationError(
+            Rejection.NON_ASCII_DIMENSION_VALUE,
+            f"metric {metric!r}: dimension {key!r} value {value[:80]!r} is not ASCII",
+        )
+    return value
+
+
+def check_dimensions(spec: object, dimensions: object) -> tuple[tuple[str, str], ...]:
+    """Validate the dimension values passed for ``spec``; return them sorted by name."""
+    if not isinstance(spec, MetricSpec):
+        raise MetricValidationError(
+            Rejection.NOT_A_SPEC,
+            f"expected a MetricSpec, got {type(spec).__name__} {spec!r:.80}",
+        )
+    if dimensions is None:
+        dimensions = {}
+    from collections.abc import Mapping  # slow path only
+
+    if not isinstance(dimensions, Mapping):
+        raise MetricValidationError(
+            Rejection.DIMENSIONS_NOT_A_MAPPING,
+            f"metric {spec.name!r}: dimensions must be a mapping of name to value, got "
+            f"{type(dimensions).__name__}",
+        )
+    given = set(dimensions)
+    missing = spec.dimension_keys - given
+    if missing:
+        raise MetricValidationError(
+            Rejection.MISSING_DIMENSION,
+            f"metric {spec.name!r}: missing dimension(s) {sorted(missing)}; it needs "
+            f"{sorted(spec.dimension_keys)}",
+        )
+    unexpected = given - spec.dimension_keys
+    if unexpected:
+        shown = sorted(repr(k)[:80] for k in unexpected)
+        raise MetricValidationError(
+            Rejection.UNEXPECTED_DIMENSION,
+            f"metric {spec.name!r}: unexpected dimension(s) {', '.join(shown)}; it takes "
+            f"{sorted(spec.dimension_keys)}",
+        )
+    items = [(key, check_dimension_value(spec.name, key, dimensions[key])) for key in given]
+    return tuple(sorted(items))
+
+
+def describe_rejection(spec: object, exc: Exception) -> MetricValidationError:
+    """Wrap an unexpected exception from the recording path as an INTERNAL_ERROR rejection."""
+    return MetricValidationError(
+        Rejection.INTERNAL_ERROR,
+        f"metric {_metric_name(spec)}: recording failed unexpectedly: {type(exc).__name__}: {exc}",
+    )
