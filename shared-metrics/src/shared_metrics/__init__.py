@@ -1,14 +1,14 @@
 """Buffered, validated, thread-safe CloudWatch metrics for Lambda functions.
 
-    from shared_metrics import MetricSpec, MetricsEmitter, Unit
+from shared_metrics import MetricSpec, MetricsEmitter, Unit
 
-    LATENCY = MetricSpec("AudioProcessingLatency", Unit.MILLISECONDS, [[], ["SessionId"]])
-    metrics = emitter_from_env("AudioTranscription/WebSocket")
+LATENCY = MetricSpec("AudioProcessingLatency", Unit.MILLISECONDS, [[], ["SessionId"]])
+metrics = emitter_from_env("AudioTranscription/WebSocket")
 
-    @metrics.lambda_handler
-    def handler(event, context):
-        with metrics.timer(LATENCY, {"SessionId": session_id}):
-            ...
+@metrics.lambda_handler
+def handler(event, context):
+    with metrics.timer(LATENCY, {"SessionId": session_id}):
+        ...
 """
 
 from shared_metrics.config import emitter_from_env, sink_from_env

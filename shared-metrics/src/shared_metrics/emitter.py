@@ -30,7 +30,7 @@ from shared_metrics.validation import (
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping
+    from collections.abc import Callable, Mapping
     from typing import Any, TypeVar
 
     from shared_metrics.sinks.base import MetricSink
@@ -349,7 +349,10 @@ class MetricsEmitter:
                     self._dropped.get(discard.reason, 0) + discard.datapoints
                 )
         for discard in result.discarded:
-            self._log_once(f"dropped:{discard.reason}", f"metrics dropped ({discard.reason}): {discard.message}")
+            self._log_once(
+                f"dropped:{discard.reason}",
+                f"metrics dropped ({discard.reason}): {discard.message}",
+            )
         if result.failures:
             self._log_once(
                 f"publish:{self.sink.name}",

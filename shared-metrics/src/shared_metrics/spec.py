@@ -21,7 +21,7 @@ class MetricSpecError(ValueError):
     """A metric spec, namespace or default dimension violates a CloudWatch rule."""
 
 
-class Unit(str, enum.Enum):
+class Unit(enum.StrEnum):
     """Every unit CloudWatch accepts (the `StandardUnit` type of the API)."""
 
     SECONDS = "Seconds"
@@ -64,7 +64,9 @@ def _check_name(kind: str, name: object, max_length: int) -> str:
     if not isinstance(name, str):
         raise MetricSpecError(f"{kind} must be a string, got {type(name).__name__}: {name!r}")
     if not 1 <= len(name) <= max_length:
-        raise MetricSpecError(f"{kind} {name!r} must be 1..{max_length} characters, has {len(name)}")
+        raise MetricSpecError(
+            f"{kind} {name!r} must be 1..{max_length} characters, has {len(name)}"
+        )
     if not name.isascii() or not name.isprintable():
         raise MetricSpecError(f"{kind} {name!r} must be printable ASCII")
     if not name.strip():
@@ -118,7 +120,9 @@ def _normalize_dimension_sets(
                 f"{limits.MAX_DIMENSIONS_PER_METRIC}"
             )
         if any(frozenset(keys) == frozenset(s) for s in sets):
-            raise MetricSpecError(f"metric {metric!r}: dimension set {list(keys)} is declared twice")
+            raise MetricSpecError(
+                f"metric {metric!r}: dimension set {list(keys)} is declared twice"
+            )
         sets.append(keys)
     if not sets:
         raise MetricSpecError(
@@ -178,7 +182,10 @@ class MetricSpec:
             raise MetricSpecError(
                 f"metric {name!r} has a dimension of the same name; in EMF both are root keys"
             )
-        if isinstance(storage_resolution, bool) or storage_resolution not in limits.STORAGE_RESOLUTIONS:
+        if (
+            isinstance(storage_resolution, bool)
+            or storage_resolution not in limits.STORAGE_RESOLUTIONS
+        ):
             raise MetricSpecError(
                 f"metric {name!r}: storage_resolution must be 1 or 60, got {storage_resolution!r}"
             )
@@ -211,11 +218,14 @@ def check_default_dimensions(default_dimensions: dict[str, str] | None) -> dict[
     for key, value in (default_dimensions or {}).items():
         check_dimension_name(key)
         if not isinstance(value, str):
-            raise MetricSpecError(f"default dimension {key!r} must have a string value, got {value!r}")
+            raise MetricSpecError(
+                f"default dimension {key!r} must have a string value, got {value!r}"
+            )
         _check_name(f"default dimension {key!r} value", value, limits.MAX_DIMENSION_VALUE_LENGTH)
         result[key] = value
     if len(result) > limits.MAX_DIMENSIONS_PER_METRIC:
         raise MetricSpecError(
-            f"{len(result)} default dimensions; CloudWatch allows {limits.MAX_DIMENSIONS_PER_METRIC}"
+            f"{len(result)} default dimensions; CloudWatch allows "
+            f"{limits.MAX_DIMENSIONS_PER_METRIC}"
         )
     return result

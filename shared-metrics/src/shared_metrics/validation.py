@@ -13,7 +13,7 @@ from shared_metrics import limits
 from shared_metrics.spec import MetricSpec
 
 
-class Rejection(str, enum.Enum):
+class Rejection(enum.StrEnum):
     """Why a recorded value was not accepted. The value names the counter in `stats()`."""
 
     NOT_A_SPEC = "not_a_spec"
@@ -60,7 +60,8 @@ def check_value(spec: MetricSpec, value: object) -> float:
     if math.isnan(number) or math.isinf(number):
         raise MetricValidationError(
             Rejection.NON_FINITE_VALUE,
-            f"metric {spec.name!r}: value {number!r} is not finite; CloudWatch rejects NaN and +-Inf",
+            f"metric {spec.name!r}: value {number!r} is not finite; CloudWatch rejects NaN and "
+            "+-Inf",
         )
     if abs(number) > limits.MAX_VALUE_MAGNITUDE:
         raise MetricValidationError(
@@ -130,8 +131,10 @@ def check_dimensions(spec: object, dimensions: object) -> tuple[tuple[str, str],
             f"metric {spec.name!r}: unexpected dimension(s) {', '.join(shown)}; it takes "
             f"{sorted(spec.dimension_keys)}",
         )
-    items = [(key, check_dimension_value(spec.name, key, dimensions[key])) for key in given]
-    return tuple(sorted(items))
+    # Sorted, so the reason reported for several bad values does not depend on set order.
+    return tuple(
+        (key, check_dimension_value(spec.name, key, dimensions[key])) for key in sorted(given)
+    )
 
 
 def describe_rejection(spec: object, exc: Exception) -> MetricValidationError:

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from shared_metrics import limits
@@ -32,9 +32,25 @@ THROTTLING_CODES = frozenset(
 # (awsquery: "MetricData.member.1000.Values.member.150=<value>&" per value). Over-estimating
 # costs a few extra requests; under-estimating would cost a rejected request.
 _DATUM_OVERHEAD_BYTES = 200
-_DIMENSION_OVERHEAD_BYTES = 90
+# "MetricData.member.1000.Dimensions.member.30.Name=&...Value=&" is 101 bytes.
+_DIMENSION_OVERHEAD_BYTES = 110
 _VALUE_OVERHEAD_BYTES = 90  # one Values entry plus its Counts entry, without the numbers
-_REQUEST_OVERHEAD_BYTES = 200
+# Action, Version and a Namespace of up to 255 characters, each percent-encoded (3 bytes).
+_REQUEST_OVERHEAD_BYTES = 1000
+
+# Bytes a name or dimension value character may take in the body: awsquery percent-encodes
+# all but A-Z a-z 0-9 - _ . ~ (3 bytes); JSON escapes control characters as \u00XX (6 bytes).
+_ASCII_CHAR_BYTES = {
+    i: "x" * (1 if chr(i).isalnum() or chr(i) in "-_.~" else 6 if i < 0x20 else 3)
+    for i in range(128)
+}
+
+
+def _encoded_len(text: str) -> int:
+    """An upper bound of the bytes ``text`` takes in a PutMetricData body, in any encoding."""
+    if not text.isascii():
+        return 12 * len(text)  # a \uXXXX\uXXXX pair in JSON, 4 UTF-8 bytes x 3 in awsquery
+    return len(text.translate(_ASCII_CHAR_BYTES))
 
 
 @dataclass
@@ -209,10 +225,12 @@ class CloudWatchSink:
 
         requests: list[_Request] = []
         current = _Request()
-        for (name, dimensions, dimension_set, ts), (spec, counts) in merged.items():
+        for (_name, dimensions, dimension_set, ts), (spec, counts) in merged.items():
             items = list(counts.items())
             for i in range(0, len(items), limits.MAX_VALUES_PER_DATUM):
-                datum = self._datum(spec, dimensions, dimension_set, ts, items[i : i + limits.MAX_VALUES_PER_DATUM])
+                datum = self._datum(
+                    spec, dimensions, dimension_set, ts, items[i : i + limits.MAX_VALUES_PER_DATUM]
+                )
                 if current.datums and (
                     len(current.datums) >= limits.MAX_DATUMS_PER_REQUEST
                     or current.size + datum.size > self.max_request_bytes
@@ -237,7 +255,7 @@ class CloudWatchSink:
         counts = [float(c) for _, c in items]
         body: dict[str, Any] = {
             "MetricName": spec.name,
-            "Timestamp": datetime.fromtimestamp(ts, tz=timezone.utc),
+            "Timestamp": datetime.fromtimestamp(ts, tz=UTC),
             "Values": values,
             "Counts": counts,
             "Unit": spec.unit.value,
@@ -247,9 +265,14 @@ class CloudWatchSink:
             body["Dimensions"] = [{"Name": k, "Value": v} for k, v in dimensions]
         size = (
             _DATUM_OVERHEAD_BYTES
-            + len(spec.name)
-            + sum(_DIMENSION_OVERHEAD_BYTES + len(k) + len(v) for k, v in dimensions)
-            + sum(_VALUE_OVERHEAD_BYTES + len(repr(v)) + len(repr(c)) for v, c in zip(values, counts))
+            + _encoded_len(spec.name)
+            + sum(
+                _DIMENSION_OVERHEAD_BYTES + _encoded_len(k) + _encoded_len(v) for k, v in dimensions
+            )
+            + sum(
+                _VALUE_OVERHEAD_BYTES + len(repr(v)) + len(repr(c))
+                for v, c in zip(values, counts, strict=True)
+            )
         )
         leftover = SeriesBatch(ts, Series(spec, dimensions, (dimension_set,)), dict(items))
         return _Datum(body, size, leftover, sum(counts_int for _, counts_int in items))

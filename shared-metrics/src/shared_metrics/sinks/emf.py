@@ -31,7 +31,9 @@ class EmfSink:
     # 100 metrics x 100 values: one full EMF event.
     preferred_batch_values = limits.EMF_MAX_METRICS_PER_DIRECTIVE * limits.EMF_MAX_VALUES_PER_METRIC
 
-    def __init__(self, stream: IO[str] | None = None, max_event_bytes: int = limits.EMF_MAX_EVENT_BYTES):
+    def __init__(
+        self, stream: IO[str] | None = None, max_event_bytes: int = limits.EMF_MAX_EVENT_BYTES
+    ):
         # None means "sys.stdout at publish time", so redirected or captured stdout works.
         self._stream = stream
         self.max_event_bytes = max_event_bytes
@@ -150,12 +152,14 @@ class EmfSink:
             half = len(present) // 2
             yield from self._encode(namespace, ts, declared_sets, root, present[:half])
             yield from self._encode(namespace, ts, declared_sets, root, present[half:])
-        elif len(root) > len(declared_sets) and any(k not in _keys(declared_sets) for k in root):
+        elif any(k not in _keys(declared_sets) for k in root):
             # Log properties are what made one metric too big: the metric matters more.
             slim = {k: v for k, v in root.items() if k in _keys(declared_sets)}
             yield from self._encode(namespace, ts, declared_sets, slim, present)
         else:
-            raise ValueError(f"EMF event for {present[0][0].name!r} exceeds {self.max_event_bytes} bytes")
+            raise ValueError(
+                f"EMF event for {present[0][0].name!r} exceeds {self.max_event_bytes} bytes"
+            )
 
 
 def _keys(declared_sets: list[list[str]]) -> set[str]:

@@ -107,4 +107,6 @@ class NullSink:
         properties: Mapping[str, object],
     ) -> PublishResult:
         n = total_datapoints(batches)
-        return PublishResult(discarded=[Discard("sink_off", n, "metrics are off (METRICS_SINK=off)")])
+        return PublishResult(
+            discarded=[Discard("sink_off", n, "metrics are off (METRICS_SINK=off)")]
+        )

@@ -38,7 +38,9 @@ def cbor_string_map(items: dict[str, str]) -> bytes:
     return out
 
 
-def error_response(content_type: str, status: int, code: str, message: str) -> tuple[dict[str, str], bytes]:
+def error_response(
+    content_type: str, status: int, code: str, message: str
+) -> tuple[dict[str, str], bytes]:
     """Headers and body of an AWS error in the protocol implied by the request content type."""
     fault = "Sender" if status < 500 else "Receiver"
     headers = {"x-amzn-query-error": f"{code};{fault}", "x-amzn-RequestId": "fault-proxy"}
@@ -48,7 +50,9 @@ def error_response(content_type: str, status: int, code: str, message: str) -> t
         body = cbor_string_map({"__type": f"com.amazonaws.cloudwatch#{code}", "message": message})
     elif "json" in content_type:
         headers["Content-Type"] = "application/x-amz-json-1.0"
-        body = json.dumps({"__type": f"com.amazonaws.cloudwatch#{code}", "message": message}).encode()
+        body = json.dumps(
+            {"__type": f"com.amazonaws.cloudwatch#{code}", "message": message}
+        ).encode()
     else:
         headers["Content-Type"] = "text/xml"
         body = (

@@ -1,0 +1,167 @@
+"""Flushing at the end of every invocation, timers, and the at-exit last resort."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from shared_metrics import MetricsEmitter, MetricSpec, Unit
+from shared_metrics.sinks.emf import EmfSink
+from shared_metrics.sinks.memory import MemorySink
+from shared_metrics.testing.emf_reader import read_datapoints
+
+LATENCY = MetricSpec("Latency", Unit.MILLISECONDS)
+LATENCY_US = MetricSpec("LatencyMicros", Unit.MICROSECONDS)
+CALLS = MetricSpec("Calls")
+
+
+class FakeClock:
+    """perf_counter stand-in: each call advances 25 ms, so timings are exact."""
+
+    def __init__(self) -> None:
+        self.t = 0.0
+
+    def __call__(self) -> float:
+        self.t += 0.025
+        return self.t
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    fake = FakeClock()
+    monkeypatch.setattr("shared_metrics.timing.perf_counter", fake)
+    return fake
+
+
+def new_emitter() -> tuple[MetricsEmitter, MemorySink]:
+    sink = MemorySink()
+    return MetricsEmitter("Test/Lambda", sink, flush_at_exit=False), sink
+
+
+def test_handler_decorator_flushes_on_return_and_on_raise() -> None:
+    emitter, sink = new_emitter()
+
+    @emitter.lambda_handler
+    def handler(event: dict[str, object], context: object) -> dict[str, object]:
+        emitter.count(CALLS)
+        if event.get("fail"):
+            raise RuntimeError("boom")
+        return {"statusCode": 200}
+
+    assert handler({}, None) == {"statusCode": 200}
+    assert sink.samples("Calls") == [1]  # flushed before the handler returned
+    with pytest.raises(RuntimeError, match="boom"):
+        handler({"fail": True}, None)
+    assert sink.samples("Calls") == [1, 1]
+    assert handler.__name__ == "handler"
+
+
+def test_invocation_context_manager_flushes_when_the_block_raises() -> None:
+    emitter, sink = new_emitter()
+    with pytest.raises(ValueError):
+        with emitter.invocation():
+            emitter.count(CALLS)
+            raise ValueError("bad event")
+    assert sink.samples("Calls") == [1]
+
+
+def test_flush_failure_never_reaches_the_handler() -> None:
+    class ExplodingSink:
+        name = "exploding"
+        preferred_batch_values = 100
+
+        def publish(self, *args: object) -> None:
+            raise RuntimeError("sink bug")
+
+    emitter = MetricsEmitter("Test/Lambda", ExplodingSink(), flush_at_exit=False)  # type: ignore[arg-type]
+
+    @emitter.lambda_handler
+    def handler(event: object, context: object) -> str:
+        emitter.count(CALLS)
+        return "ok"
+
+    assert handler({}, None) == "ok"
+    stats = emitter.stats()
+    assert stats.publish_failures == 1 and stats.buffered == 1
+
+
+def test_timer_records_milliseconds_also_when_the_body_raises(clock: FakeClock) -> None:
+    emitter, sink = new_emitter()
+    with emitter.timer(LATENCY):
+        pass
+    with pytest.raises(KeyError):
+        with emitter.timer(LATENCY):
+            raise KeyError("x")
+    emitter.flush()
+    assert sink.samples("Latency") == pytest.approx([25.0, 25.0])
+
+
+def test_timer_as_decorator_sync_async_and_units(clock: FakeClock) -> None:
+    emitter, sink = new_emitter()
+
+    @emitter.timer(LATENCY_US)
+    def work(x: int) -> int:
+        if x < 0:
+            raise ValueError
+        return x * 2
+
+    @emitter.timer(LATENCY)
+    async def awork() -> str:
+        return "done"
+
+    assert work(2) == 4
+    with pytest.raises(ValueError):
+        work(-1)
+    assert asyncio.run(awork()) == "done"
+    emitter.flush()
+    assert sink.samples("LatencyMicros") == pytest.approx([25_000.0, 25_000.0])
+    assert sink.samples("Latency") == pytest.approx([25.0])
+
+
+def test_timer_on_a_count_metric_is_rejected_not_recorded() -> None:
+    emitter, sink = new_emitter()
+    with emitter.timer(CALLS):
+        pass
+    emitter.flush()
+    assert sink.samples("Calls") == []
+    assert emitter.stats().rejected == {"not_a_time_unit": 1}
+
+
+def test_emitter_flushes_by_itself_when_a_sink_batch_is_full() -> None:
+    stream = io.StringIO()
+    emitter = MetricsEmitter(
+        "Test/Lambda", EmfSink(stream), flush_threshold=10, flush_at_exit=False
+    )
+    for v in range(25):
+        emitter.record(LATENCY, v)
+    assert emitter.stats().flushes == 2  # at 10 and 20 distinct values, without flush()
+    assert emitter.stats().buffered == 5
+
+
+def test_interpreter_exit_flushes_what_was_never_flushed() -> None:
+    # The last resort: a process that records and exits without flushing still writes EMF.
+    code = textwrap.dedent(
+        """
+        from shared_metrics import MetricsEmitter, MetricSpec
+        from shared_metrics.sinks.emf import EmfSink
+        emitter = MetricsEmitter("Test/Exit", EmfSink())
+        emitter.count(MetricSpec("Orphans"), 3)
+        """
+    )
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    ).stdout
+    points = read_datapoints(out.splitlines())
+    assert points[("Test/Exit", "Orphans", ())] == {3: 1}

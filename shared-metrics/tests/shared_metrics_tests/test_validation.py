@@ -1,0 +1,232 @@
+"""Bad input never escapes `record`, is counted by reason, and is explained clearly."""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import Counter
+from collections.abc import Mapping
+from decimal import Decimal
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shared_metrics import MetricsEmitter, MetricSpec, MetricValidationError, Rejection, Unit
+from shared_metrics.sinks.memory import MemorySink
+
+SPEC = MetricSpec("ChunkSize", Unit.BYTES, [[], ["SessionId", "Reason"]])
+TIMED = MetricSpec("Latency", Unit.MILLISECONDS)
+COUNTED = MetricSpec("Drops", Unit.COUNT)
+
+
+def new_emitter(strict: bool = False) -> tuple[MetricsEmitter, MemorySink]:
+    sink = MemorySink()
+    return MetricsEmitter("Test/Validation", sink, strict=strict, flush_at_exit=False), sink
+
+
+def expected_reason(spec: object, value: object, dimensions: object) -> Rejection | None:
+    """An independent statement of the rules, in the order the emitter applies them."""
+    if not isinstance(spec, MetricSpec):
+        return Rejection.NOT_A_SPEC
+    if dimensions is None:
+        dimensions = {}
+    if not isinstance(dimensions, Mapping):
+        return Rejection.DIMENSIONS_NOT_A_MAPPING
+    keys = set(dimensions)
+    if spec.dimension_keys - keys:
+        return Rejection.MISSING_DIMENSION
+    if keys - spec.dimension_keys:
+        return Rejection.UNEXPECTED_DIMENSION
+    for key in sorted(keys):
+        v = dimensions[key]
+        if not isinstance(v, str):
+            return Rejection.WRONG_DIMENSION_TYPE
+        if not v.strip():
+            return Rejection.EMPTY_DIMENSION_VALUE
+        if len(v) > 1024:
+            return Rejection.DIMENSION_VALUE_TOO_LONG
+        if not v.isascii():
+            return Rejection.NON_ASCII_DIMENSION_VALUE
+    if isinstance(value, bool) or not isinstance(value, int | float | Fraction):
+        return Rejection.WRONG_VALUE_TYPE
+    number = float(value)
+    if math.isnan(number) or math.isinf(number):
+        return Rejection.NON_FINITE_VALUE
+    if abs(number) > 2.0**360:
+        return Rejection.VALUE_OUT_OF_RANGE
+    return None
+
+
+dimension_values = st.one_of(
+    st.sampled_from(["abc", "s-1", " ", "", "x" * 1024, "x" * 1025, "café", "\u00e9t\u00e9"]),
+    st.text(max_size=30),
+    st.integers(),
+    st.none(),
+    st.floats(),
+    st.lists(st.integers(), max_size=2),
+)
+dimension_maps = st.one_of(
+    st.none(),
+    st.fixed_dictionaries({"SessionId": dimension_values, "Reason": dimension_values}),
+    st.dictionaries(
+        st.sampled_from(["SessionId", "Reason", "Other", ""]), dimension_values, max_size=3
+    ),
+    st.lists(st.tuples(st.text(max_size=3), st.text(max_size=3)), max_size=2),
+    st.text(max_size=5),
+    st.integers(),
+)
+values = st.one_of(
+    st.integers(),
+    st.integers(min_value=2**360, max_value=2**400),
+    st.floats(),
+    st.booleans(),
+    st.none(),
+    st.text(max_size=5),
+    st.decimals(allow_nan=False, allow_infinity=False),
+    st.fractions(),
+    st.just(2.0**361),
+    st.just(-(2.0**361)),
+)
+specs = st.one_of(st.just(SPEC), st.just(SPEC), st.just("ChunkSize"), st.none(), st.integers())
+
+
+@settings(max_examples=400, deadline=None)
+@given(calls=st.lists(st.tuples(specs, values, dimension_maps), max_size=25))
+def test_record_never_raises_and_counts_each_rejection_by_reason(
+    calls: list[tuple[object, object, object]],
+) -> None:
+    emitter, sink = new_emitter()
+    expected: Counter[str] = Counter()
+    accepted = 0
+    for spec, value, dims in calls:
+        reason = expected_reason(spec, value, dims)
+        if isinstance(value, Decimal) and reason is None:
+            reason = Rejection.WRONG_VALUE_TYPE  # Decimal is not numbers.Real
+        ok = emitter.record(spec, value, dims)  # type: ignore[arg-type]
+        assert ok is (reason is None), (spec, value, dims, reason)
+        if reason is None:
+            accepted += 1
+        else:
+            expected[reason.value] += 1
+    emitter.flush()
+    stats = emitter.stats()
+    assert stats.rejected == dict(expected)
+    assert stats.accepted == accepted
+    assert stats.delivered == sink.datapoints() == stats.datapoints
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    key=st.one_of(st.text(max_size=5), st.none(), st.integers()),
+    prop=st.one_of(st.text(), st.integers(), st.floats(), st.lists(st.integers()), st.binary()),
+    amount=values,
+    dims=dimension_maps,
+)
+def test_every_other_public_method_never_raises(
+    key: object, prop: object, amount: object, dims: object
+) -> None:
+    emitter, _ = new_emitter()
+    emitter.set_property(key, prop)  # type: ignore[arg-type]
+    emitter.count(COUNTED, amount)  # type: ignore[arg-type]
+    with emitter.timer(TIMED, dims):  # type: ignore[arg-type]
+        pass
+    with emitter.timer(SPEC, dims):  # type: ignore[arg-type]  # a Bytes spec: not a timer
+        pass
+
+    @emitter.timer(TIMED)
+    def work() -> int:
+        return 7
+
+    assert work() == 7
+    with emitter.invocation():
+        emitter.count(COUNTED)
+    emitter.flush()
+    stats = emitter.stats()
+    assert stats.datapoints == stats.delivered + stats.dropped_total + stats.buffered
+    assert Rejection.INTERNAL_ERROR.value not in stats.rejected
+
+
+def test_strict_mode_raises_with_the_logged_message(caplog: pytest.LogCaptureFixture) -> None:
+    lenient, _ = new_emitter()
+    with caplog.at_level(logging.WARNING, logger="shared_metrics"):
+        assert not lenient.record(SPEC, 1, {"SessionId": "s1"})
+    strict, _ = new_emitter(strict=True)
+    with pytest.raises(MetricValidationError) as info:
+        strict.record(SPEC, 1, {"SessionId": "s1"})
+    assert info.value.reason is Rejection.MISSING_DIMENSION
+    assert "missing dimension(s) ['Reason']" in info.value.message
+    assert info.value.message in caplog.text
+    assert strict.stats().rejected == {"missing_dimension": 1}
+
+
+def test_each_reason_is_logged_once_and_counted_always(caplog: pytest.LogCaptureFixture) -> None:
+    emitter, _ = new_emitter()
+    with caplog.at_level(logging.WARNING, logger="shared_metrics"):
+        for _ in range(5):
+            emitter.record(COUNTED, float("nan"))
+            emitter.record(COUNTED, 1, {"SessionId": "x"})
+    assert caplog.text.count("non_finite_value") == 1
+    assert caplog.text.count("unexpected_dimension") == 1
+    assert emitter.stats().rejected == {"non_finite_value": 5, "unexpected_dimension": 5}
+
+
+@pytest.mark.parametrize(
+    ("value", "dims", "reason", "phrase"),
+    [
+        (float("nan"), {}, "non_finite_value", "not finite"),
+        (float("-inf"), {}, "non_finite_value", "not finite"),
+        (2.0**361, {}, "value_out_of_range", "-2^360..2^360"),
+        ("12", {}, "wrong_value_type", "must be an int or float, got str"),
+        (True, {}, "wrong_value_type", "got bool"),
+        (1, {"SessionId": "a"}, "unexpected_dimension", "unexpected dimension(s) 'SessionId'"),
+    ],
+)
+def test_messages_say_what_is_wrong(
+    value: object, dims: dict[str, str], reason: str, phrase: str
+) -> None:
+    emitter, _ = new_emitter(strict=True)
+    with pytest.raises(MetricValidationError) as info:
+        emitter.record(COUNTED, value, dims)  # type: ignore[arg-type]
+    assert info.value.reason.value == reason
+    assert phrase in str(info.value)
+    assert "'Drops'" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("session", "reason"),
+    [
+        ("", "empty_dimension_value"),
+        ("   ", "empty_dimension_value"),
+        ("x" * 1025, "dimension_value_too_long"),
+        ("séance", "non_ascii_dimension_value"),
+        (42, "wrong_dimension_type"),
+    ],
+)
+def test_invalid_dimension_values(session: object, reason: str) -> None:
+    emitter, _ = new_emitter()
+    assert not emitter.record(SPEC, 1, {"SessionId": session, "Reason": "TooLarge"})  # type: ignore[dict-item]
+    assert emitter.stats().rejected == {reason: 1}
+
+
+def test_same_name_with_another_definition_is_a_conflict() -> None:
+    emitter, _ = new_emitter()
+    assert emitter.record(COUNTED, 1)
+    impostor = MetricSpec("Drops", Unit.BYTES)
+    assert not emitter.record(impostor, 1)
+    assert emitter.stats().rejected == {"spec_conflict": 1}
+    twin = MetricSpec("Drops", Unit.COUNT)  # same definition, declared twice: accepted
+    assert emitter.record(twin, 1)
+
+
+def test_default_dimensions_are_added_to_every_set() -> None:
+    sink = MemorySink()
+    emitter = MetricsEmitter("Test/Defaults", sink, {"Stage": "prod"}, flush_at_exit=False)
+    emitter.record(SPEC, 5, {"SessionId": "s1", "Reason": "TooLarge"})
+    emitter.flush()
+    assert sink.samples("ChunkSize", {"Stage": "prod"}) == [5]
+    assert sink.samples(
+        "ChunkSize", {"Stage": "prod", "SessionId": "s1", "Reason": "TooLarge"}
+    ) == [5]
+    assert sink.samples("ChunkSize") == []
