@@ -149,6 +149,8 @@ class CloudWatchSink:
         requests = self._pack(batches, result)
         if not requests:
             return result
+        # The budget covers creating the client too (importing boto3 on the first flush).
+        start = time.monotonic()
         try:
             client = self.client()
         except Exception as exc:  # no region, bad endpoint URL, ...: keep the data
@@ -157,7 +159,6 @@ class CloudWatchSink:
             result.undelivered.extend(d.leftover for r in requests for d in r.datums)
             return result
 
-        start = time.monotonic()
         deadline = start + self.budget_seconds
         attempt_cost = self.connect_timeout + self.read_timeout
         for index, request in enumerate(requests):
@@ -217,11 +218,13 @@ class CloudWatchSink:
                 key = (series.spec.name, series.project(dimension_set), dimension_set, ts)
                 entry = merged.get(key)
                 if entry is None:
-                    merged[key] = (series.spec, dict(values))
-                else:
-                    counts = entry[1]
-                    for value, count in values.items():
-                        counts[value] = counts.get(value, 0) + count
+                    entry = merged[key] = (series.spec, {})
+                counts = entry[1]
+                for value, count in values.items():
+                    # Keyed by the float sent: ints beyond 2^53 that round to one double
+                    # must become one Values entry, not two equal ones.
+                    number = float(value)
+                    counts[number] = counts.get(number, 0) + count
 
         requests: list[_Request] = []
         current = _Request()

@@ -52,8 +52,12 @@ class AwsEmulator:
     def client(self, service: str) -> object:
         import boto3
 
+        # The region the environment names, as for any client a test builds without one:
+        # moto keeps each region's data apart.
         return boto3.session.Session().client(
-            service, endpoint_url=self.endpoint_url, region_name=EMULATOR_ENV["AWS_DEFAULT_REGION"]
+            service,
+            endpoint_url=self.endpoint_url,
+            region_name=os.environ.get("AWS_DEFAULT_REGION", EMULATOR_ENV["AWS_DEFAULT_REGION"]),
         )
 
     def __enter__(self) -> AwsEmulator:
