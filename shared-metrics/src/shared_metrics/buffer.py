@@ -26,7 +26,6 @@ class MetricBuffer:
         self._lock = threading.Lock()
         self._data: dict[tuple[int, Series], dict[float, int]] = {}
         self._values = 0  # distinct (bucket, series, value) entries: what the cap bounds
-        self._datapoints = 0
         self._flush_mark = self.flush_threshold
         self.dropped = 0  # datapoints evicted because the buffer was full
         # Counted under the lock, so concurrent recorders never lose an increment.
@@ -35,22 +34,20 @@ class MetricBuffer:
 
     def add(self, timestamp: int, series: Series, value: float) -> bool:
         """Add one sample; return True when the buffer holds enough for a flush."""
+        key = (timestamp, series)
         with self._lock:
-            key = (timestamp, series)
-            slot = self._data.get(key)
-            if slot is None:
-                self._data[key] = {value: 1}
-                self._values += 1
-            else:
-                count = slot.get(value)
-                if count is None:
-                    slot[value] = 1
-                    self._values += 1
-                else:
-                    slot[value] = count + 1
-            self._datapoints += series.weight
             self.accepted_samples += 1
             self.accepted_datapoints += series.weight
+            slot = self._data.get(key)
+            if slot is not None:
+                count = slot.get(value)
+                if count is not None:
+                    slot[value] = count + 1
+                    return False  # no new distinct value: neither cap nor threshold moved
+                slot[value] = 1
+            else:
+                self._data[key] = {value: 1}
+            self._values += 1
             if self._values > self.max_values:
                 self._evict_locked()
             return self._values >= self._flush_mark
@@ -60,7 +57,6 @@ class MetricBuffer:
         with self._lock:
             data, self._data = self._data, {}
             self._values = 0
-            self._datapoints = 0
             self._flush_mark = self.flush_threshold
         return [SeriesBatch(ts, series, values) for (ts, series), values in data.items()]
 
@@ -82,7 +78,6 @@ class MetricBuffer:
                     slot[value] = slot.get(value, 0) + count
             self._data = merged
             self._values = sum(len(v) for v in merged.values())
-            self._datapoints = sum(sum(v.values()) * s.weight for (_, s), v in merged.items())
             if self._values > self.max_values:
                 self._evict_locked()
             self._flush_mark = self._values + self.flush_threshold
@@ -107,7 +102,6 @@ class MetricBuffer:
                 self._values -= excess
         for key in victims:
             del self._data[key]
-        self._datapoints -= lost
         self.dropped += lost
 
     @property
@@ -116,4 +110,9 @@ class MetricBuffer:
 
     @property
     def datapoints(self) -> int:
-        return self._datapoints
+        """Datapoints held. Counted on demand: `stats()` is rare, `add` is the hot path."""
+        with self._lock:
+            return self._datapoints_locked()
+
+    def _datapoints_locked(self) -> int:
+        return sum(sum(v.values()) * s.weight for (_, s), v in self._data.items())

@@ -134,6 +134,7 @@ class MetricsEmitter:
         self._buffer = MetricBuffer(
             max_buffered_values, flush_threshold or sink.preferred_batch_values
         )
+        self._add = self._buffer.add  # bound once: record() is the hot path
         self._clock = clock
         self._max_cached_series = max_cached_series
         self._series_cache: dict[tuple[object, tuple[Any, ...]], Series] = {}
@@ -166,7 +167,7 @@ class MetricsEmitter:
             if (cls is not float and cls is not int) or not _MIN <= value <= _MAX:
                 value = check_value(spec, value)
             now = int(self._clock())
-            if self._buffer.add(now - now % spec.storage_resolution, series, value):
+            if self._add(now - now % spec.storage_resolution, series, value):
                 self._auto_flush()
             return True
         except MetricValidationError as exc:
@@ -402,7 +403,7 @@ class MetricsEmitter:
                 datapoints=buffer.accepted_datapoints,
                 delivered=self._delivered,
                 dropped=dropped,
-                buffered=buffer.datapoints,
+                buffered=buffer._datapoints_locked(),
                 publish_failures=self._publish_failures,
                 flushes=self._flushes,
             )
