@@ -271,12 +271,12 @@ class MetricsEmitter:
     ) -> MetricValidationError:
         """Turn an exception from the fast path into the rejection that describes it."""
         try:
-            check_dimensions(spec, dimensions)
-            assert isinstance(spec, MetricSpec)
-            check_value(spec, value)
+            check_dimensions(spec, dimensions)  # raises NOT_A_SPEC for anything but a spec
+            if isinstance(spec, MetricSpec):
+                check_value(spec, value)
         except MetricValidationError as rejection:
             return rejection
-        except Exception:  # noqa: S110 - fall through to the internal error below
+        except Exception:  # noqa: S110 - the checks failing oddly is an internal error too
             pass
         return describe_rejection(spec, exc)
 

@@ -76,8 +76,7 @@ def _check_name(kind: str, name: object, max_length: int) -> str:
 
 def check_namespace(namespace: object) -> str:
     """Validate a CloudWatch namespace and return it."""
-    _check_name("namespace", namespace, limits.MAX_NAMESPACE_LENGTH)
-    assert isinstance(namespace, str)
+    namespace = _check_name("namespace", namespace, limits.MAX_NAMESPACE_LENGTH)
     if namespace.startswith(limits.RESERVED_NAMESPACE_PREFIX):
         raise MetricSpecError(f"namespace {namespace!r} must not start with 'AWS/' (reserved)")
     if namespace.startswith(":"):
@@ -87,8 +86,7 @@ def check_namespace(namespace: object) -> str:
 
 def check_dimension_name(name: object) -> str:
     """Validate a dimension name (a key of a dimension set) and return it."""
-    _check_name("dimension name", name, limits.MAX_DIMENSION_NAME_LENGTH)
-    assert isinstance(name, str)
+    name = _check_name("dimension name", name, limits.MAX_DIMENSION_NAME_LENGTH)
     if name.startswith(":"):
         raise MetricSpecError(f"dimension name {name!r} must not start with ':'")
     if name == _EMF_RESERVED_KEY:
