@@ -7,7 +7,7 @@ value instead of one per sample. Memory is bounded by the number of distinct val
 
 from __future__ import annotations
 
-import threading
+from _thread import allocate_lock  # threading.Lock itself, without importing threading
 from collections.abc import Iterable
 
 from shared_metrics.series import Series, SeriesBatch
@@ -23,7 +23,7 @@ class MetricBuffer:
             raise ValueError("max_values and flush_threshold must be positive")
         self.max_values = max_values
         self.flush_threshold = min(flush_threshold, max_values)
-        self._lock = threading.Lock()
+        self._lock = allocate_lock()
         self._data: dict[tuple[int, Series], dict[float, int]] = {}
         self._values = 0  # distinct (bucket, series, value) entries: what the cap bounds
         self._flush_mark = self.flush_threshold

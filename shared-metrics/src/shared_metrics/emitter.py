@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import atexit
 import functools
-import threading
 import time
-import weakref
+
+# _thread and _weakrefset rather than threading and weakref: the same lock and WeakSet
+# without importing two more modules at Lambda cold start.
+from _thread import allocate_lock
+from _weakrefset import WeakSet
 
 from shared_metrics import diagnostics, limits
 from shared_metrics.buffer import MetricBuffer
@@ -147,8 +150,8 @@ class MetricsEmitter:
         self._publish_failures = 0
         self._flushes = 0
         self._logged: set[str] = set()
-        self._lock = threading.Lock()  # counters, caches and properties (never the hot path)
-        self._flush_lock = threading.Lock()
+        self._lock = allocate_lock()  # counters, caches and properties (never the hot path)
+        self._flush_lock = allocate_lock()
         if flush_at_exit:
             _LIVE_EMITTERS.add(self)
 
@@ -437,7 +440,7 @@ def _same_definition(a: MetricSpec, b: MetricSpec) -> bool:
 
 # Last resort only: Lambda freezes the environment after the handler returns, so atexit may
 # never run there. Handlers flush through `lambda_handler`/`invocation` instead.
-_LIVE_EMITTERS: weakref.WeakSet[MetricsEmitter] = weakref.WeakSet()
+_LIVE_EMITTERS: WeakSet[MetricsEmitter] = WeakSet()
 
 
 @atexit.register
