@@ -9,21 +9,17 @@ never by moto, and data is read back per concrete dimension set only.
 from __future__ import annotations
 
 import gzip
-import http.client
 import json
 import math
 import os
 import random
 import subprocess
 import sys
-import threading
 import time
-import urllib.parse
 import uuid
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -35,7 +31,7 @@ from shared_metrics.series import Series, SeriesBatch
 from shared_metrics.sinks.base import PublishResult
 from shared_metrics.sinks.cloudwatch import CloudWatchSink
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV, AwsEmulator, unused_loopback_url
-from shared_metrics.testing.fault_proxy import FaultProxy, error_response
+from shared_metrics.testing.fault_proxy import FaultProxy
 
 REGION = EMULATOR_ENV["AWS_DEFAULT_REGION"]
 NOW = 1_800_000_000.0  # the sink's clock in the offline packing tests
@@ -575,79 +571,11 @@ def test_endpoint_down_bounds_memory_time_and_accounting(emulator_env: None) -> 
 # -- 6. non-retryable errors ----------------------------------------------------------------
 
 
-class RejectingProxy:
-    """Forwards to `upstream`, except requests whose body contains `marker`: those are answered
-    400 InvalidParameterValue, as CloudWatch answers a request with one invalid datum."""
-
-    def __init__(self, upstream_url: str, marker: bytes) -> None:
-        parsed = urllib.parse.urlsplit(upstream_url)
-        upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
-        self.rejected = 0
-        self.forwarded = 0
-        lock = threading.Lock()
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
-                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                encoding = self.headers.get("Content-Encoding") or ""
-                raw = gzip.decompress(body) if "gzip" in encoding else body
-                if marker in raw:
-                    with lock:
-                        proxy.rejected += 1
-                    status = 400
-                    headers, payload = error_response(
-                        self.headers.get("Content-Type", ""),
-                        400,
-                        "InvalidParameterValue",
-                        "The value for parameter MetricData.member.1 is invalid.",
-                    )
-                else:
-                    with lock:
-                        proxy.forwarded += 1
-                    conn = http.client.HTTPConnection(*upstream, timeout=30)
-                    try:
-                        forward = {k: v for k, v in self.headers.items() if k.lower() != "host"}
-                        conn.request("POST", self.path, body=body, headers=forward)
-                        response = conn.getresponse()
-                        payload, status = response.read(), response.status
-                        skip = ("transfer-encoding", "connection", "content-length")
-                        headers = {k: v for k, v in response.getheaders() if k.lower() not in skip}
-                    finally:
-                        conn.close()
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        host, port = self._server.server_address[:2]
-        self.endpoint_url = f"http://{host!s}:{port}"
-
-    def __enter__(self) -> RejectingProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-
 def test_rejected_request_is_discarded_once_and_counted(cw: Any, aws: AwsEmulator) -> None:
     good = MetricSpec("Latency", Unit.MILLISECONDS, [[], ["SessionId"]])
     poison = MetricSpec("PoisonMetric", Unit.COUNT, [[], ["SessionId"]])
     namespace = new_namespace()
-    with RejectingProxy(aws.endpoint_url, b"PoisonMetric") as proxy:
+    with FaultProxy(aws.endpoint_url, reject_marker=b"PoisonMetric") as proxy:
         # max_request_bytes=1: every datum travels alone, so a rejection hits only its own.
         sink = CloudWatchSink(
             endpoint_url=proxy.endpoint_url, region_name=REGION, max_request_bytes=1
@@ -662,10 +590,10 @@ def test_rejected_request_is_discarded_once_and_counted(cw: Any, aws: AwsEmulato
         result = emitter.flush()
         assert result is not None
         # Poison datums: the aggregate and one per session, each rejected exactly once.
-        assert proxy.rejected == 3
-        assert proxy.forwarded == 3
+        assert proxy.counts["rejected"] == 3
+        assert proxy.counts["forwarded"] == 3
         assert emitter.flush() is None  # nothing kept for a retry
-        assert proxy.rejected == 3
+        assert proxy.counts["rejected"] == 3
 
     stats = emitter.stats()
     assert stats.dropped == {"rejected_by_cloudwatch": 6 * 2}

@@ -9,6 +9,7 @@ CloudWatch would, so botocore raises the same exception it would raise against A
 
 from __future__ import annotations
 
+import gzip
 import http.client
 import json
 import random
@@ -62,6 +63,14 @@ def error_response(
     return headers, body
 
 
+# What the proxy answers instead of forwarding: status, AWS error code, message.
+_FAULTS = {
+    "throttled": (400, "Throttling", "Rate exceeded"),
+    "server_error": (500, "InternalServiceError", "injected server error"),
+    "rejected": (400, "InvalidParameterValue", "The value for parameter MetricData is invalid."),
+}
+
+
 class FaultProxy:
     """``with FaultProxy(upstream, throttle=0.3, server_error=0.1, seed=1) as proxy:``."""
 
@@ -72,6 +81,7 @@ class FaultProxy:
         throttle: float = 0.0,
         server_error: float = 0.0,
         seed: int | None = None,
+        reject_marker: bytes | None = None,
     ) -> None:
         if not 0 <= throttle + server_error <= 1:
             raise ValueError("throttle + server_error must be within 0..1")
@@ -81,7 +91,10 @@ class FaultProxy:
         self.server_error = server_error
         self._rng = random.Random(seed)
         self._lock = threading.Lock()
-        self.counts = {"forwarded": 0, "throttled": 0, "server_error": 0}
+        # Requests whose (decompressed) body contains this are answered with a 400
+        # InvalidParameterValue: a request CloudWatch rejects for good, not a transient fault.
+        self.reject_marker = reject_marker
+        self.counts = {"forwarded": 0, "throttled": 0, "server_error": 0, "rejected": 0}
         proxy = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -102,7 +115,13 @@ class FaultProxy:
         host, port = self._server.server_address[:2]
         self.endpoint_url = f"http://{host!s}:{port}"
 
-    def _decide(self) -> str:
+    def _decide(self, body: bytes, content_encoding: str) -> str:
+        if self.reject_marker is not None:
+            raw = gzip.decompress(body) if "gzip" in content_encoding else body
+            if self.reject_marker in raw:
+                with self._lock:
+                    self.counts["rejected"] += 1
+                return "rejected"
         with self._lock:
             roll = self._rng.random()
             if roll < self.throttle:
@@ -117,7 +136,7 @@ class FaultProxy:
     def _handle(self, handler: BaseHTTPRequestHandler) -> None:
         length = int(handler.headers.get("Content-Length") or 0)
         body = handler.rfile.read(length) if length else b""
-        outcome = self._decide()
+        outcome = self._decide(body, handler.headers.get("Content-Encoding") or "")
         if outcome == "forwarded":
             conn = http.client.HTTPConnection(*self._upstream, timeout=30)
             try:
@@ -134,9 +153,7 @@ class FaultProxy:
             finally:
                 conn.close()
         else:
-            status = 400 if outcome == "throttled" else 500
-            code = "Throttling" if outcome == "throttled" else "InternalServiceError"
-            message = "Rate exceeded" if outcome == "throttled" else "injected server error"
+            status, code, message = _FAULTS[outcome]
             out_headers, payload = error_response(
                 handler.headers.get("Content-Type", ""), status, code, message
             )
