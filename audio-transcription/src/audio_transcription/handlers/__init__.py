@@ -1,0 +1,1 @@
+"""Lambda entry points of audio transcription: one module per function."""

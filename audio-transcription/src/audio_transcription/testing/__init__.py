@@ -1,0 +1,1 @@
+"""Helpers for tests and local runs of audio transcription (never imported by a handler)."""

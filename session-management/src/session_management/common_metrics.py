@@ -1,0 +1,100 @@
+"""`ServiceMetrics`: what every WebSocket service's metrics emitter shares.
+
+`SessionMetrics` and `AudioMetrics` extend it with their domain methods. It wraps a
+`shared_metrics.MetricsEmitter`, so nothing here raises into a handler: a rejected value is
+counted and logged by the emitter, never thrown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from session_management.common_specs import (
+    CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
+    DYNAMODB_ERROR_CODES,
+    DYNAMODB_ERRORS,
+    DYNAMODB_OPERATIONS,
+    HANDLERS,
+    LAMBDA_ERROR_TYPES,
+    LAMBDA_ERRORS,
+    MESSAGE_TYPES,
+    RATE_LIMIT_VIOLATIONS,
+    closed,
+)
+from shared_metrics import MetricsEmitter, MetricSpec, Timer
+
+if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+# EMF log properties (searchable in Logs Insights, never metrics).
+SESSION_ID_PROPERTY = "SessionId"
+CONNECTION_ID_PROPERTY = "ConnectionId"
+
+
+class ServiceMetrics:
+    """Domain-named metrics for one service namespace; the base of each service's emitter."""
+
+    def __init__(self, emitter: MetricsEmitter) -> None:
+        self.emitter = emitter
+
+    # -- per invocation ----------------------------------------------------------------------
+
+    def invocation(self) -> AbstractContextManager[MetricsEmitter]:
+        """``with metrics.invocation():`` flushes when the block ends, however it ends."""
+        return self.emitter.invocation()
+
+    def flush(self) -> None:
+        self.emitter.flush()
+
+    def annotate(self, *, session_id: str | None = None, connection_id: str | None = None) -> None:
+        """Attach the session/connection to this invocation's EMF events as log properties.
+
+        Never a dimension: one custom metric per session would cost per session (and a client
+        could mint them at will); a property is free and still searchable.
+        """
+        if session_id is not None:
+            self.emitter.set_property(SESSION_ID_PROPERTY, session_id)
+        if connection_id is not None:
+            self.emitter.set_property(CONNECTION_ID_PROPERTY, connection_id)
+
+    # -- errors and rate limits (both services) --------------------------------------------
+
+    def emit_rate_limit_violation(self, message_type: str) -> None:
+        self._count(RATE_LIMIT_VIOLATIONS, {"MessageType": closed(message_type, MESSAGE_TYPES)})
+
+    def emit_connection_closed_for_rate_limit(self) -> None:
+        self._count(CONNECTIONS_CLOSED_FOR_RATE_LIMIT)
+
+    def emit_lambda_error(self, handler: str, error_type: str) -> None:
+        self._count(
+            LAMBDA_ERRORS,
+            {
+                "Handler": closed(handler, HANDLERS),
+                "ErrorType": closed(error_type, LAMBDA_ERROR_TYPES),
+            },
+        )
+
+    def emit_dynamodb_error(self, operation: str, code: str) -> None:
+        self._count(
+            DYNAMODB_ERRORS,
+            {
+                "Operation": closed(operation, DYNAMODB_OPERATIONS),
+                "ErrorCode": closed(code, DYNAMODB_ERROR_CODES),
+            },
+        )
+
+    # -- helpers for subclasses --------------------------------------------------------------
+
+    def _count(
+        self, spec: MetricSpec, dimensions: Mapping[str, str] | None = None, amount: int = 1
+    ) -> None:
+        self.emitter.count(spec, amount, dimensions)
+
+    def _record(
+        self, spec: MetricSpec, value: float, dimensions: Mapping[str, str] | None = None
+    ) -> None:
+        self.emitter.record(spec, value, dimensions)
+
+    def _timer(self, spec: MetricSpec, dimensions: Mapping[str, str] | None = None) -> Timer:
+        return self.emitter.timer(spec, dimensions)

@@ -1,0 +1,113 @@
+"""Metrics both WebSocket services publish, declared once and shared by their spec modules.
+
+A `MetricSpec` carries no namespace (the emitter does), so session management and audio
+transcription publish these same specs under their own namespaces. The closed sets below are
+the only values their dimensions can take: `closed` maps anything else to ``Other``, so a
+client cannot create new metrics (each dimension value is a billed custom metric).
+"""
+
+from __future__ import annotations
+
+from shared_metrics import MetricSpec, Unit
+
+OTHER = "Other"
+
+
+def closed(value: object, allowed: tuple[str, ...]) -> str:
+    """``value`` if it is one of ``allowed``, else ``"Other"``: a dimension from a closed set."""
+    return value if isinstance(value, str) and value in allowed else OTHER
+
+
+# -- closed sets ----------------------------------------------------------------------------
+
+# Kinds of client message a per-connection rate limit applies to.
+MESSAGE_TYPES = ("control", "audio", "status", OTHER)
+
+# The Lambda functions (their handler modules), for LambdaErrors.
+HANDLERS = ("connection", "session_status", "audio_processor", OTHER)
+
+# Exception class names worth telling apart in LambdaErrors; any other class is "Other".
+LAMBDA_ERROR_TYPES = (
+    "AttributeError",
+    "ClientError",
+    "ConnectTimeoutError",
+    "EndpointConnectionError",
+    "KeyError",
+    "MemoryError",
+    "ParamValidationError",
+    "ReadTimeoutError",
+    "RuntimeError",
+    "TimeoutError",
+    "TypeError",
+    "ValueError",
+    OTHER,
+)
+
+# The DynamoDB operations the services call.
+DYNAMODB_OPERATIONS = (
+    "DeleteItem",
+    "GetItem",
+    "PutItem",
+    "Query",
+    "Scan",
+    "TransactWriteItems",
+    "UpdateItem",
+    OTHER,
+)
+
+# DynamoDB error codes (and botocore's transport errors, which have no code) worth alarming
+# on separately. Conditional-check failures are not errors here: the store turns them into
+# domain outcomes ("session already exists").
+DYNAMODB_ERROR_CODES = (
+    "AccessDeniedException",
+    "ConnectTimeoutError",
+    "EndpointConnectionError",
+    "InternalServerError",
+    "ItemCollectionSizeLimitExceededException",
+    "ProvisionedThroughputExceededException",
+    "ReadTimeoutError",
+    "RequestLimitExceeded",
+    "ResourceNotFoundException",
+    "ServiceUnavailable",
+    "ThrottlingException",
+    "TransactionCanceledException",
+    "TransactionConflictException",
+    "ValidationException",
+    OTHER,
+)
+
+# -- specs ------------------------------------------------------------------------------------
+
+RATE_LIMIT_VIOLATIONS = MetricSpec(
+    "RateLimitViolations",
+    Unit.COUNT,
+    [[], ["MessageType"]],
+    "Client messages refused because their connection exceeded its per-window limit.",
+)
+CONNECTIONS_CLOSED_FOR_RATE_LIMIT = MetricSpec(
+    "ConnectionsClosedForRateLimit",
+    Unit.COUNT,
+    [[]],
+    "Connections the service closed after repeated rate-limit violations.",
+)
+LAMBDA_ERRORS = MetricSpec(
+    "LambdaErrors",
+    Unit.COUNT,
+    [[], ["Handler", "ErrorType"]],
+    "Unhandled exceptions, answered with a 500 (ErrorType: the exception class).",
+)
+DYNAMODB_ERRORS = MetricSpec(
+    "DynamoDBErrors",
+    Unit.COUNT,
+    [[], ["Operation", "ErrorCode"]],
+    "Failed DynamoDB calls (after botocore's retries), by operation and error code.",
+)
+
+COMMON_SPECS = (
+    RATE_LIMIT_VIOLATIONS,
+    CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
+    LAMBDA_ERRORS,
+    DYNAMODB_ERRORS,
+)
+# Of the common specs, those the alarms watch (each service's ALARMED adds its own).
+COMMON_ALARMED = (RATE_LIMIT_VIOLATIONS, CONNECTIONS_CLOSED_FOR_RATE_LIMIT, DYNAMODB_ERRORS)

@@ -1,0 +1,133 @@
+"""The guard around every Lambda handler of both services.
+
+Whatever the handler body does, the invocation ends with a response and a metrics flush:
+
+| raised            | response                 | metric                                |
+|-------------------|--------------------------|---------------------------------------|
+| RequestError      | its 4xx                  | (the body counted what it refused)    |
+| StoreError        | 503 StorageUnavailable   | DynamoDBErrors(Operation, ErrorCode)  |
+| any other         | 500 InternalError        | LambdaErrors(Handler, ErrorType)      |
+
+Unexpected exceptions are logged as one JSON line with the traceback; the client only sees
+a generic message (internals do not leak into responses).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from session_management.common_metrics import ServiceMetrics
+from session_management.store import StoreError
+from session_management.structured_logging import log_json
+from session_management.websocket import RequestError, error_response
+
+LambdaHandler = Callable[[Any, Any], dict[str, Any]]
+
+
+def guarded_handler(name: str, metrics: ServiceMetrics, body: LambdaHandler) -> LambdaHandler:
+    """Wrap ``body`` so no exception escapes and metrics are flushed before every return."""
+
+    def handler(event: Any, context: Any) -> dict[str, Any]:
+        try:
+            with metrics.invocation():  # flushes when the block ends, however it ends
+                try:
+                    return body(event, context)
+                except RequestError as exc:
+                    return exc.response()
+                except StoreError as exc:
+                    metrics.emit_dynamodb_error(exc.operation, exc.code)
+                    log_json(
+                        logging.ERROR,
+                        "DynamoDBError",
+                        handler=name,
+                        operation=exc.operation,
+                        code=exc.code,
+                        error=str(exc),
+                        **_request_fields(event, context),
+                    )
+                    return error_response(
+                        503, "StorageUnavailable", "the session store is unavailable; retry later"
+                    )
+                except Exception as exc:
+                    metrics.emit_lambda_error(name, type(exc).__name__)
+                    log_unhandled(name, exc, event, context)
+                    return internal_error()
+        except Exception as exc:  # only a failure of the guard itself (logging, flushing)
+            log_unhandled(name, exc, event, context)
+            return internal_error()
+
+    handler.__name__ = handler.__qualname__ = f"{name}_handler"
+    return handler
+
+
+class LazyHandler:
+    """A module-level Lambda entry point that builds its handler on the first invocation.
+
+    Building (boto3 clients, configuration) happens once per Lambda environment and is
+    reused by warm invocations; tests build handlers with their own dependencies instead.
+    If building fails, the invocation still gets a clean 500 and the next one retries.
+    """
+
+    def __init__(self, name: str, build: Callable[[], LambdaHandler]) -> None:
+        self.name = name
+        self._build = build
+        self._handler: LambdaHandler | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, event: Any, context: Any) -> dict[str, Any]:
+        handler = self._handler
+        if handler is None:
+            try:
+                with self._lock:
+                    if self._handler is None:
+                        self._handler = self._build()
+                    handler = self._handler
+            except Exception as exc:
+                log_unhandled(self.name, exc, event, context, stage="init")
+                return internal_error()
+        return handler(event, context)
+
+    def reset(self) -> None:
+        """Forget the built handler: the next invocation reads the environment again."""
+        with self._lock:
+            self._handler = None
+
+
+def internal_error() -> dict[str, Any]:
+    return error_response(500, "InternalError", "internal error; the failure has been logged")
+
+
+def log_unhandled(
+    name: str, exc: BaseException, event: Any, context: Any, stage: str = "invoke"
+) -> None:
+    try:
+        log_json(
+            logging.ERROR,
+            "UnhandledException",
+            handler=name,
+            stage=stage,
+            errorType=type(exc).__name__,
+            error=str(exc),
+            traceback="".join(traceback.format_exception(exc)),
+            **_request_fields(event, context),
+        )
+    except Exception:  # noqa: S110 - logging must not turn a 500 into a crash
+        pass
+
+
+def _request_fields(event: Any, context: Any) -> dict[str, Any]:
+    fields: dict[str, Any] = {}
+    request_id = getattr(context, "aws_request_id", None)
+    if isinstance(request_id, str):
+        fields["requestId"] = request_id
+    request_context = event.get("requestContext") if isinstance(event, dict) else None
+    if isinstance(request_context, dict):
+        for key in ("routeKey", "connectionId"):
+            value = request_context.get(key)
+            if isinstance(value, str):
+                fields[key] = value[:128]
+    return fields

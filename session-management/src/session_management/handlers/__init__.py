@@ -1,0 +1,1 @@
+"""Lambda entry points of session management: one module per function."""

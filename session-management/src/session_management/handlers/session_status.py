@@ -1,0 +1,141 @@
+"""Lambda: session status, on request and on a schedule.
+
+| event                               | what                                                   |
+|-------------------------------------|--------------------------------------------------------|
+| getSessionStatus {"sessionId"?: ..} | state, muted, volume, listener count and duration of   |
+|                                     | the caller's session (a member of it: speaker/listener)|
+| EventBridge scheduled event         | the same status pushed to the speaker of every live    |
+|                                     | session (needs APIGW_MANAGEMENT_ENDPOINT)              |
+
+A speaker that is gone (410) when its update is pushed left without a $disconnect: its
+session ends as if it had disconnected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from session_management.error_handling import LambdaHandler, LazyHandler, guarded_handler
+from session_management.notifier import ListenerNotifier, NotificationError
+from session_management.rate_limit import STATUS, enforce_rate_limit
+from session_management.services import SessionServices
+from session_management.sessions import end_session, session_status
+from session_management.store import Session, StoreError
+from session_management.structured_logging import log_json
+from session_management.websocket import (
+    RequestError,
+    WebSocketRequest,
+    optional_session_id,
+    parse_event,
+    respond,
+)
+
+HANDLER_NAME = "session_status"
+# The WebSocket route (and message "action") of status queries.
+GET_SESSION_STATUS = "getSessionStatus"
+
+
+def build_handler(services: SessionServices) -> LambdaHandler:
+    def body(event: Any, context: Any) -> dict[str, Any]:
+        if is_scheduled_event(event):
+            return _periodic_update(services)
+        request = parse_event(event)
+        services.metrics.annotate(connection_id=request.connection_id)
+        return _status_query(services, request)
+
+    return guarded_handler(HANDLER_NAME, services.metrics, body)
+
+
+# The Lambda entry point (session_status.handler); services are built on the first invocation.
+handler = LazyHandler(HANDLER_NAME, lambda: build_handler(SessionServices.from_env()))
+
+
+def is_scheduled_event(event: object) -> bool:
+    """An EventBridge schedule (rule or scheduler) rather than a WebSocket message."""
+    return (
+        isinstance(event, Mapping)
+        and "requestContext" not in event
+        and (event.get("detail-type") == "Scheduled Event" or event.get("source") == "aws.events")
+    )
+
+
+def _status_query(services: SessionServices, request: WebSocketRequest) -> dict[str, Any]:
+    metrics = services.metrics
+    try:
+        body = request.json_body()
+        requested = optional_session_id(body)
+        invalid: RequestError | None = None
+    except RequestError as exc:
+        requested, invalid = None, exc
+    metrics.emit_status_query_received(requested)
+    if not enforce_rate_limit(
+        services.rate_limiter,
+        metrics,
+        services.connection_closer(request),
+        request.connection_id,
+        STATUS,
+    ):
+        raise RequestError(429, "RateLimited", "too many status queries; slow down")
+    if invalid is not None:
+        raise invalid
+    with metrics.time_status_query():
+        connection = services.store.get_connection(request.connection_id)
+        if connection is None:
+            raise RequestError(403, "NotInSession", "this connection has not joined a session")
+        session_id = requested or connection.session_id
+        if session_id != connection.session_id:
+            raise RequestError(
+                403, "NotInSession", "only members of a session may query its status"
+            )
+        metrics.annotate(session_id=session_id)
+        session = services.store.get_session(session_id)
+        if session is None:
+            raise RequestError(404, "SessionNotFound", f"session {session_id!r} does not exist")
+        listeners = services.store.count_listeners(session_id)
+        return respond(200, session_status(session, listeners, services.clock()))
+
+
+def _periodic_update(services: SessionServices) -> dict[str, Any]:
+    api = services.management_api()
+    notifier = services.notifier()
+    sent = failed = ended = 0
+    for session in services.store.live_sessions():
+        try:
+            status = session_status(
+                session, services.store.count_listeners(session.session_id), services.clock()
+            )
+            api.post(session.speaker_connection_id, status)
+        except StoreError as exc:  # one session's failure must not stop the others' updates
+            services.metrics.emit_dynamodb_error(exc.operation, exc.code)
+            failed += 1
+            continue
+        except NotificationError as exc:
+            failed += 1
+            log_json(
+                logging.WARNING,
+                "PeriodicStatusUpdateFailed",
+                sessionId=session.session_id,
+                connectionId=session.speaker_connection_id,
+                errorType=exc.error_type,
+            )
+            if exc.gone and _end_abandoned(services, notifier, session):
+                ended += 1
+            continue
+        services.metrics.emit_periodic_status_update_sent()
+        sent += 1
+    log_json(logging.INFO, "PeriodicStatusUpdate", sent=sent, failed=failed, ended=ended)
+    return respond(
+        200, {"type": "periodicStatusUpdate", "sent": sent, "failed": failed, "ended": ended}
+    )
+
+
+def _end_abandoned(services: SessionServices, notifier: ListenerNotifier, session: Session) -> bool:
+    """The speaker's connection is gone but its $disconnect never arrived: clean up."""
+    try:
+        services.store.remove_connection(session.speaker_connection_id)
+        return end_session(services.store, notifier, session.session_id, "speakerGone") is not None
+    except StoreError as exc:
+        services.metrics.emit_dynamodb_error(exc.operation, exc.code)
+        return False

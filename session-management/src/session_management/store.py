@@ -1,0 +1,466 @@
+"""Sessions and WebSocket connections in DynamoDB.
+
+Tables (names from the environment, so each stage can have its own):
+
+| env var           | default        | key                                     |
+|-------------------|----------------|-----------------------------------------|
+| SESSIONS_TABLE    | ws-sessions    | sessionId (S)                           |
+| CONNECTIONS_TABLE | ws-connections | connectionId (S); GSI bySession on      |
+|                   |                | sessionId (S), projecting role          |
+| RATE_LIMIT_TABLE  | ws-rate-limits | key (S) (see rate_limit)                |
+
+Session items: speakerConnectionId, state (ACTIVE/PAUSED/ENDED), muted, volume (0..100),
+createdAt, endedAt. Connection items: sessionId, role (speaker/listener), connectedAt.
+``expiresAt`` (epoch seconds) is each table's TTL attribute: connections whose $disconnect
+was missed and old sessions disappear on their own.
+
+The boto3 client honours ``AWS_ENDPOINT_URL`` (boto3 >= 1.28), so the same code talks to
+DynamoDB or to a local emulator by configuration. Failed calls raise `StoreError` with the
+operation and error code, which the handlers count as DynamoDBErrors; a failed condition
+("the session already exists") is a domain outcome, never an error.
+"""
+
+from __future__ import annotations
+
+import enum
+import os
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+SESSIONS_TABLE_ENV = "SESSIONS_TABLE"
+CONNECTIONS_TABLE_ENV = "CONNECTIONS_TABLE"
+RATE_LIMIT_TABLE_ENV = "RATE_LIMIT_TABLE"
+
+# Global secondary index of the connections table: a session's connections.
+CONNECTIONS_BY_SESSION_INDEX = "bySession"
+TTL_ATTRIBUTE = "expiresAt"
+
+# API Gateway closes a WebSocket connection after 2 hours at most; a connection item older
+# than that belongs to a $disconnect that never arrived.
+CONNECTION_TTL_SECONDS = 3 * 3600
+# Sessions end with their speaker's connection (2 h at most); a day leaves time for support.
+SESSION_TTL_SECONDS = 24 * 3600
+
+MIN_VOLUME = 0
+MAX_VOLUME = 100
+DEFAULT_VOLUME = 100
+
+# A client that fails fast: a Lambda has seconds, not minutes. botocore retries throttling
+# and transient errors itself (standard mode) before a call counts as failed.
+_CONNECT_TIMEOUT_SECONDS = 2
+_READ_TIMEOUT_SECONDS = 3
+_MAX_ATTEMPTS = 3
+
+
+class SessionState(enum.StrEnum):
+    ACTIVE = "ACTIVE"
+    PAUSED = "PAUSED"
+    ENDED = "ENDED"
+
+
+class Role(enum.StrEnum):
+    SPEAKER = "speaker"
+    LISTENER = "listener"
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: str
+    speaker_connection_id: str
+    state: SessionState
+    muted: bool
+    volume: int
+    created_at: float  # epoch seconds
+    ended_at: float | None = None
+
+    @property
+    def ended(self) -> bool:
+        return self.state is SessionState.ENDED
+
+
+@dataclass(frozen=True)
+class Connection:
+    connection_id: str
+    session_id: str
+    role: Role
+    connected_at: float
+
+
+class JoinOutcome(enum.Enum):
+    JOINED = "joined"
+    SESSION_NOT_FOUND = "session_not_found"
+    SESSION_ENDED = "session_ended"
+
+
+class StoreError(Exception):
+    """A DynamoDB call failed (after botocore's retries)."""
+
+    def __init__(self, operation: str, code: str, message: str) -> None:
+        super().__init__(f"DynamoDB {operation} failed ({code}): {message}")
+        self.operation = operation
+        self.code = code
+
+
+class _ConditionFailed(Exception):
+    """A condition expression was false: the caller turns it into a domain outcome."""
+
+
+@dataclass(frozen=True)
+class TableNames:
+    sessions: str = "ws-sessions"
+    connections: str = "ws-connections"
+    rate_limits: str = "ws-rate-limits"
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> TableNames:
+        env = os.environ if environ is None else environ
+        default = cls()
+        return cls(
+            sessions=env.get(SESSIONS_TABLE_ENV) or default.sessions,
+            connections=env.get(CONNECTIONS_TABLE_ENV) or default.connections,
+            rate_limits=env.get(RATE_LIMIT_TABLE_ENV) or default.rate_limits,
+        )
+
+
+def dynamodb_client() -> Any:
+    """A DynamoDB client configured by the environment (region, AWS_ENDPOINT_URL)."""
+    import boto3
+    from botocore.config import Config
+
+    return boto3.session.Session().client(
+        "dynamodb",
+        config=Config(
+            connect_timeout=_CONNECT_TIMEOUT_SECONDS,
+            read_timeout=_READ_TIMEOUT_SECONDS,
+            retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
+        ),
+    )
+
+
+def call_dynamodb(operation: str, call: Callable[..., Any], **kwargs: Any) -> Any:
+    """Make one DynamoDB call; failures become `StoreError` (or `_ConditionFailed`)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return call(**kwargs)
+    except ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = str(error.get("Code") or "Unknown")
+        if code == "ConditionalCheckFailedException":
+            raise _ConditionFailed(operation) from exc
+        if code == "TransactionCanceledException" and _only_conditions_failed(exc.response):
+            raise _ConditionFailed(operation) from exc
+        raise StoreError(operation, code, str(error.get("Message", exc))) from exc
+    except BotoCoreError as exc:  # no response at all: timeouts, connection refused
+        raise StoreError(operation, type(exc).__name__, str(exc)) from exc
+
+
+def _only_conditions_failed(response: Mapping[str, Any]) -> bool:
+    reasons = response.get("CancellationReasons") or []
+    codes = {r.get("Code") for r in reasons if isinstance(r, dict)} - {"None", None}
+    if codes:
+        return codes == {"ConditionalCheckFailed"}
+    # Some implementations only say so in the message.
+    return "ConditionalCheckFailed" in str(response.get("Error", {}).get("Message", ""))
+
+
+class SessionStore:
+    """Sessions and their connections. One instance per Lambda environment (warm reuse)."""
+
+    def __init__(
+        self,
+        client: Any,
+        tables: TableNames | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.tables = tables or TableNames()
+        self._clock = clock
+
+    @classmethod
+    def from_env(cls) -> SessionStore:
+        return cls(dynamodb_client(), TableNames.from_env())
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def create_session(self, session_id: str, speaker_connection_id: str) -> bool:
+        """Create a session with its speaker's connection; False if the id is taken."""
+        now = self._clock()
+        session_item = {
+            "sessionId": {"S": session_id},
+            "speakerConnectionId": {"S": speaker_connection_id},
+            "state": {"S": SessionState.ACTIVE.value},
+            "muted": {"BOOL": False},
+            "volume": {"N": str(DEFAULT_VOLUME)},
+            "createdAt": {"N": _number(now)},
+            TTL_ATTRIBUTE: {"N": str(int(now) + SESSION_TTL_SECONDS)},
+        }
+        try:
+            # One transaction: a session never exists without its speaker's connection.
+            call_dynamodb(
+                "TransactWriteItems",
+                self.client.transact_write_items,
+                TransactItems=[
+                    {
+                        "Put": {
+                            "TableName": self.tables.sessions,
+                            "Item": session_item,
+                            "ConditionExpression": "attribute_not_exists(sessionId)",
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.tables.connections,
+                            "Item": self._connection_item(
+                                speaker_connection_id, session_id, Role.SPEAKER, now
+                            ),
+                        }
+                    },
+                ],
+            )
+        except _ConditionFailed:
+            return False
+        return True
+
+    def get_session(self, session_id: str) -> Session | None:
+        response = call_dynamodb(
+            "GetItem",
+            self.client.get_item,
+            TableName=self.tables.sessions,
+            Key={"sessionId": {"S": session_id}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _session_from_item(item) if item else None
+
+    def update_session(
+        self,
+        session_id: str,
+        *,
+        state: SessionState | None = None,
+        muted: bool | None = None,
+        volume: int | None = None,
+    ) -> Session | None:
+        """Change a live session; None if it does not exist or has ended (nothing changed)."""
+        changes: dict[str, Any] = {}
+        if state is not None:
+            changes["state"] = {"S": state.value}
+            if state is SessionState.ENDED:
+                changes["endedAt"] = {"N": _number(self._clock())}
+        if muted is not None:
+            changes["muted"] = {"BOOL": muted}
+        if volume is not None:
+            changes["volume"] = {"N": str(volume)}
+        if not changes:
+            raise ValueError("update_session needs at least one change")
+        # Placeholders for every name: some attribute names are DynamoDB reserved words.
+        names = {f"#{name}": name for name in changes}
+        names["#state"] = "state"
+        values = {f":{name}": value for name, value in changes.items()}
+        values[":ended"] = {"S": SessionState.ENDED.value}
+        try:
+            response = call_dynamodb(
+                "UpdateItem",
+                self.client.update_item,
+                TableName=self.tables.sessions,
+                Key={"sessionId": {"S": session_id}},
+                UpdateExpression="SET " + ", ".join(f"#{n} = :{n}" for n in changes),
+                ConditionExpression="attribute_exists(sessionId) AND #state <> :ended",
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ReturnValues="ALL_NEW",
+            )
+        except _ConditionFailed:
+            return None
+        return _session_from_item(response["Attributes"])
+
+    def end_session(self, session_id: str) -> Session | None:
+        """Mark a session ENDED; None if it does not exist or had already ended."""
+        return self.update_session(session_id, state=SessionState.ENDED)
+
+    def live_sessions(self) -> Iterator[Session]:
+        """Every session that has not ended.
+
+        A Scan: ended sessions expire by TTL, so the table holds little more than the live
+        sessions, and this runs once per status period, not per message.
+        """
+        kwargs: dict[str, Any] = {
+            "TableName": self.tables.sessions,
+            "FilterExpression": "#state <> :ended",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": {":ended": {"S": SessionState.ENDED.value}},
+        }
+        while True:
+            response = call_dynamodb("Scan", self.client.scan, **kwargs)
+            for item in response.get("Items", []):
+                yield _session_from_item(item)
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    # -- connections -------------------------------------------------------------------------
+
+    def join_session(self, session_id: str, listener_connection_id: str) -> JoinOutcome:
+        """Register a listener's connection with a live session."""
+        now = self._clock()
+        try:
+            # The check and the write in one transaction: no listener joins an ended session.
+            call_dynamodb(
+                "TransactWriteItems",
+                self.client.transact_write_items,
+                TransactItems=[
+                    {
+                        "ConditionCheck": {
+                            "TableName": self.tables.sessions,
+                            "Key": {"sessionId": {"S": session_id}},
+                            "ConditionExpression": "attribute_exists(sessionId) AND "
+                            "#state <> :ended",
+                            "ExpressionAttributeNames": {"#state": "state"},
+                            "ExpressionAttributeValues": {
+                                ":ended": {"S": SessionState.ENDED.value}
+                            },
+                        }
+                    },
+                    {
+                        "Put": {
+                            "TableName": self.tables.connections,
+                            "Item": self._connection_item(
+                                listener_connection_id, session_id, Role.LISTENER, now
+                            ),
+                        }
+                    },
+                ],
+            )
+        except _ConditionFailed:
+            session = self.get_session(session_id)
+            return JoinOutcome.SESSION_NOT_FOUND if session is None else JoinOutcome.SESSION_ENDED
+        return JoinOutcome.JOINED
+
+    def get_connection(self, connection_id: str) -> Connection | None:
+        response = call_dynamodb(
+            "GetItem",
+            self.client.get_item,
+            TableName=self.tables.connections,
+            Key={"connectionId": {"S": connection_id}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        return _connection_from_item(item) if item else None
+
+    def remove_connection(self, connection_id: str) -> Connection | None:
+        """Forget a connection; returns what was stored (None if nothing was)."""
+        response = call_dynamodb(
+            "DeleteItem",
+            self.client.delete_item,
+            TableName=self.tables.connections,
+            Key={"connectionId": {"S": connection_id}},
+            ReturnValues="ALL_OLD",
+        )
+        item = response.get("Attributes")
+        return _connection_from_item(item) if item else None
+
+    def listener_connection_ids(self, session_id: str) -> list[str]:
+        return [
+            item["connectionId"]["S"]
+            for item in self._session_connections(session_id)
+            if item.get("role", {}).get("S") == Role.LISTENER.value
+        ]
+
+    def count_listeners(self, session_id: str) -> int:
+        return len(self.listener_connection_ids(session_id))
+
+    def _session_connections(self, session_id: str) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "TableName": self.tables.connections,
+            "IndexName": CONNECTIONS_BY_SESSION_INDEX,
+            "KeyConditionExpression": "sessionId = :sid",
+            "ExpressionAttributeValues": {":sid": {"S": session_id}},
+        }
+        while True:
+            response = call_dynamodb("Query", self.client.query, **kwargs)
+            yield from response.get("Items", [])
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    @staticmethod
+    def _connection_item(
+        connection_id: str, session_id: str, role: Role, now: float
+    ) -> dict[str, Any]:
+        return {
+            "connectionId": {"S": connection_id},
+            "sessionId": {"S": session_id},
+            "role": {"S": role.value},
+            "connectedAt": {"N": _number(now)},
+            TTL_ATTRIBUTE: {"N": str(int(now) + CONNECTION_TTL_SECONDS)},
+        }
+
+    # -- tables (tests and local runs; the real ones are defined by infra) -------------------
+
+    def create_tables(self) -> None:
+        """Create the three tables as infra defines them (for emulators and local runs)."""
+        simple = {"BillingMode": "PAY_PER_REQUEST"}
+        self.client.create_table(
+            TableName=self.tables.sessions,
+            KeySchema=[{"AttributeName": "sessionId", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "sessionId", "AttributeType": "S"}],
+            **simple,
+        )
+        self.client.create_table(
+            TableName=self.tables.connections,
+            KeySchema=[{"AttributeName": "connectionId", "KeyType": "HASH"}],
+            AttributeDefinitions=[
+                {"AttributeName": "connectionId", "AttributeType": "S"},
+                {"AttributeName": "sessionId", "AttributeType": "S"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": CONNECTIONS_BY_SESSION_INDEX,
+                    "KeySchema": [{"AttributeName": "sessionId", "KeyType": "HASH"}],
+                    "Projection": {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["role"]},
+                }
+            ],
+            **simple,
+        )
+        self.client.create_table(
+            TableName=self.tables.rate_limits,
+            KeySchema=[{"AttributeName": "key", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
+            **simple,
+        )
+        for table in (self.tables.sessions, self.tables.connections, self.tables.rate_limits):
+            self.client.update_time_to_live(
+                TableName=table,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
+            )
+
+
+def _number(value: float) -> str:
+    # Milliseconds are plenty, and DynamoDB numbers must not carry float noise like 1e-07.
+    return f"{value:.3f}"
+
+
+def _session_from_item(item: Mapping[str, Any]) -> Session:
+    ended_at = item.get("endedAt")
+    return Session(
+        session_id=item["sessionId"]["S"],
+        speaker_connection_id=item["speakerConnectionId"]["S"],
+        state=SessionState(item["state"]["S"]),
+        muted=bool(item.get("muted", {}).get("BOOL", False)),
+        volume=int(item.get("volume", {}).get("N", DEFAULT_VOLUME)),
+        created_at=float(item["createdAt"]["N"]),
+        ended_at=float(ended_at["N"]) if ended_at else None,
+    )
+
+
+def _connection_from_item(item: Mapping[str, Any]) -> Connection:
+    return Connection(
+        connection_id=item["connectionId"]["S"],
+        session_id=item["sessionId"]["S"],
+        role=Role(item["role"]["S"]),
+        connected_at=float(item.get("connectedAt", {}).get("N", 0)),
+    )

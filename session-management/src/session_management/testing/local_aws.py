@@ -1,0 +1,99 @@
+"""Everything the services talk to, on 127.0.0.1: DynamoDB (moto's server) with the tables
+created, and a Management API stub. Sets the environment the code under test reads.
+
+    with LocalAws() as local:
+        local.reset()              # empty tables, no recorded messages
+        store = local.store()      # a SessionStore on the emulator
+        local.api.messages("c1")   # what connection c1 received
+"""
+
+from __future__ import annotations
+
+import os
+from types import TracebackType
+from typing import Any
+
+from session_management.rate_limit import RateLimiter, RateLimitPolicy
+from session_management.store import SessionStore, TableNames, dynamodb_client
+from session_management.testing.management_api_stub import ManagementApiStub
+from shared_metrics.testing.aws_emulator import AwsEmulator
+
+TABLES = TableNames(sessions="test-sessions", connections="test-connections", rate_limits="test-rl")
+
+# Small limits, so abuse is reached in a few messages.
+SMALL_RATE_LIMITS = RateLimitPolicy(
+    window_seconds=60,
+    per_window={"control": 5, "audio": 8, "status": 5},
+    max_violations=3,
+    violation_window_seconds=300,
+)
+
+
+class LocalAws:
+    def __init__(self) -> None:
+        self.emulator = AwsEmulator()
+        self.api = ManagementApiStub()
+        self._saved_env: dict[str, str | None] = {}
+        self._client: Any = None
+
+    def start(self) -> LocalAws:
+        self.emulator.start()
+        self.api.start()
+        self._set_env(
+            {
+                "AWS_ENDPOINT_URL": self.emulator.endpoint_url,
+                "APIGW_MANAGEMENT_ENDPOINT": self.api.endpoint_url,
+                "SESSIONS_TABLE": TABLES.sessions,
+                "CONNECTIONS_TABLE": TABLES.connections,
+                "RATE_LIMIT_TABLE": TABLES.rate_limits,
+            }
+        )
+        self._client = dynamodb_client()
+        # moto's backends are per process, shared by every server in it: start clean.
+        self.reset()
+        return self
+
+    def stop(self) -> None:
+        self.api.stop()
+        self.emulator.stop()
+        for key, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+    def reset(self) -> None:
+        """Empty tables and a stub with no messages, over the emulator's own API."""
+        self.emulator.reset()
+        self.api.clear()
+        self.store().create_tables()
+
+    @property
+    def dynamodb(self) -> Any:
+        return self._client
+
+    def store(self, clock: Any = None) -> SessionStore:
+        if clock is None:
+            return SessionStore(self._client, TABLES)
+        return SessionStore(self._client, TABLES, clock)
+
+    def rate_limiter(self, policy: RateLimitPolicy | None = None, clock: Any = None) -> RateLimiter:
+        if clock is None:
+            return RateLimiter(self._client, TABLES.rate_limits, policy)
+        return RateLimiter(self._client, TABLES.rate_limits, policy, clock)
+
+    def _set_env(self, values: dict[str, str]) -> None:
+        for key, value in values.items():
+            self._saved_env.setdefault(key, os.environ.get(key))
+            os.environ[key] = value
+
+    def __enter__(self) -> LocalAws:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
