@@ -1,0 +1,76 @@
+"""Synthesizes the service stack to ``cdk.out/``: ``./pants run infra/src/infra/app.py``.
+
+Build the Lambda zips first (``./pants package ::``). Settings, from the environment (or the
+CDK context, ``cdk -c key=value``, when the CDK CLI runs this app):
+
+| environment variable | context key | meaning                                | default          |
+|----------------------|-------------|----------------------------------------|------------------|
+| INFRA_LAMBDA_DIST    | lambdaDist  | directory holding the Pants zips       | dist             |
+| INFRA_STACK_NAME     | stackName   | stack name, prefix of alarms/dashboard | ws-transcription |
+| INFRA_STAGE          | stage       | API Gateway stage name                 | prod             |
+| INFRA_METRICS_SINK   | metricsSink | METRICS_SINK of the functions          | emf              |
+| CDK_OUTDIR           | -           | where the cloud assembly goes          | cdk.out          |
+
+With CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION set, the stack is bound to that account and
+Region; otherwise it is environment-agnostic.
+
+The synth runs cdk-nag (AwsSolutions) and fails on any finding the stack does not
+acknowledge. Deploy the assembly with the CDK CLI: ``npx aws-cdk deploy --app cdk.out``.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import aws_cdk as cdk
+from cdk_nag import AwsSolutionsChecks
+
+from infra.functions import MissingLambdaZip, code_from_dist
+from infra.stack import WebSocketServiceStack
+
+DEFAULTS = {
+    "lambdaDist": ("INFRA_LAMBDA_DIST", "dist"),
+    "stackName": ("INFRA_STACK_NAME", "ws-transcription"),
+    "stage": ("INFRA_STAGE", "prod"),
+    "metricsSink": ("INFRA_METRICS_SINK", "emf"),
+}
+
+
+def setting(app: cdk.App, key: str) -> str:
+    env_var, default = DEFAULTS[key]
+    value = os.environ.get(env_var) or app.node.try_get_context(key)
+    return str(value) if value else default
+
+
+def build(app: cdk.App) -> WebSocketServiceStack:
+    """The stack in ``app``; raises `MissingLambdaZip` without the zips."""
+    code = code_from_dist(setting(app, "lambdaDist"))
+    account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
+    stack = WebSocketServiceStack(
+        app,
+        setting(app, "stackName"),
+        code=code,
+        stage_name=setting(app, "stage"),
+        metrics_sink=setting(app, "metricsSink"),
+        env=cdk.Environment(account=account, region=region) if account and region else None,
+    )
+    cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    return stack
+
+
+def main() -> int:
+    outdir = os.environ.get("CDK_OUTDIR") or "cdk.out"
+    app = cdk.App(outdir=outdir)
+    try:
+        stack = build(app)
+    except MissingLambdaZip as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    app.synth()
+    print(f"Synthesized stack {stack.stack_name} to {os.path.abspath(outdir)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,285 @@
+"""`ServiceDashboard`: one CloudWatch dashboard, a row per area, built from the same specs and
+alarm table as the alarms.
+
+The layout is data (`ROWS`): each graph lists what it plots by spec and statistic. A plot of
+a spec draws one line per service that publishes it (the common specs get one per namespace);
+a Lambda error rate draws one line per function. Where an alarm watches the same source,
+statistic and period as a graph, the graph shows the alarm's threshold as a horizontal
+annotation. The alarm status widget at the top lists the composite alarm and every alarm.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+
+from aws_cdk import Duration
+from aws_cdk import aws_cloudwatch as cw
+from aws_cdk import aws_lambda as lambda_
+from constructs import Construct
+
+from audio_transcription.metrics_spec import (
+    AUDIO_BUFFER_OVERFLOWS,
+    AUDIO_CHUNK_SIZE,
+    AUDIO_CHUNKS_DROPPED,
+    AUDIO_CHUNKS_RECEIVED,
+    AUDIO_PROCESSING_LATENCY,
+    TRANSCRIBE_STREAM_ATTEMPTS,
+    TRANSCRIBE_STREAM_ERRORS,
+    TRANSCRIBE_STREAM_INIT_LATENCY,
+)
+from infra.alarm_table import (
+    MINUTE,
+    P95,
+    SUM,
+    ErrorRate,
+    LambdaErrorRate,
+    MetricSource,
+    ServiceMetric,
+    Severity,
+)
+from infra.alarms import CloudWatchAlarms, PlannedAlarm, metric_for, service_metric
+from infra.services import SERVICES, MonitoredService
+from session_management.metrics_spec import (
+    CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
+    CONTROL_MESSAGE_LATENCY,
+    CONTROL_MESSAGES_RECEIVED,
+    CONTROL_MESSAGES_REJECTED,
+    DYNAMODB_ERRORS,
+    LAMBDA_ERRORS,
+    LISTENER_NOTIFICATION_FAILURES,
+    LISTENER_NOTIFICATION_LATENCY,
+    LISTENERS_NOTIFIED,
+    PERIODIC_STATUS_UPDATES_SENT,
+    RATE_LIMIT_VIOLATIONS,
+    STATUS_QUERIES_RECEIVED,
+    STATUS_QUERY_LATENCY,
+)
+from shared_metrics import MetricSpec
+
+P50 = "p50"
+P99 = "p99"
+FIVE_MINUTES = timedelta(minutes=5)
+
+# CloudWatch dashboards are 24 units wide.
+DASHBOARD_WIDTH = 24
+GRAPH_HEIGHT = 6
+
+SEVERITY_COLORS = {Severity.CRITICAL: "#d62728", Severity.WARNING: "#ff7f0e"}
+
+
+@dataclass(frozen=True)
+class Plot:
+    source: MetricSource
+    statistic: str
+
+
+@dataclass(frozen=True)
+class Graph:
+    title: str
+    plots: tuple[Plot, ...]
+    period: timedelta = MINUTE
+
+
+@dataclass(frozen=True)
+class Row:
+    title: str
+    graphs: tuple[Graph, ...]
+
+
+def plots(spec: MetricSpec, *statistics: str) -> tuple[Plot, ...]:
+    return tuple(Plot(ServiceMetric(spec), statistic) for statistic in statistics)
+
+
+ROWS: tuple[Row, ...] = (
+    Row(
+        "Audio",
+        (
+            Graph("Audio processing latency (ms)", plots(AUDIO_PROCESSING_LATENCY, P50, P95, P99)),
+            Graph(
+                "Audio chunks received and dropped",
+                plots(AUDIO_CHUNKS_RECEIVED, SUM) + plots(AUDIO_CHUNKS_DROPPED, SUM),
+            ),
+            Graph(
+                "Audio buffer overflows (per 5 minutes)",
+                plots(AUDIO_BUFFER_OVERFLOWS, SUM),
+                FIVE_MINUTES,
+            ),
+            Graph("Audio chunk size (bytes)", plots(AUDIO_CHUNK_SIZE, P50, P95)),
+        ),
+    ),
+    Row(
+        "Transcribe",
+        (
+            Graph(
+                "Transcribe stream error rate (%)",
+                (Plot(ErrorRate(TRANSCRIBE_STREAM_ERRORS, TRANSCRIBE_STREAM_ATTEMPTS), SUM),),
+            ),
+            Graph(
+                "Transcribe streams attempted and failed",
+                plots(TRANSCRIBE_STREAM_ATTEMPTS, SUM) + plots(TRANSCRIBE_STREAM_ERRORS, SUM),
+            ),
+            Graph(
+                "Transcribe stream start latency (ms)",
+                plots(TRANSCRIBE_STREAM_INIT_LATENCY, P50, P95),
+            ),
+        ),
+    ),
+    Row(
+        "Control",
+        (
+            Graph("Control message latency (ms)", plots(CONTROL_MESSAGE_LATENCY, P50, P95)),
+            Graph(
+                "Control messages received and rejected",
+                plots(CONTROL_MESSAGES_RECEIVED, SUM) + plots(CONTROL_MESSAGES_REJECTED, SUM),
+            ),
+            Graph(
+                "Listener notification latency (ms)", plots(LISTENER_NOTIFICATION_LATENCY, P50, P95)
+            ),
+            Graph("Listeners notified", plots(LISTENERS_NOTIFIED, SUM)),
+            Graph(
+                "Listener notification failures (per 5 minutes)",
+                plots(LISTENER_NOTIFICATION_FAILURES, SUM),
+                FIVE_MINUTES,
+            ),
+        ),
+    ),
+    Row(
+        "Status",
+        (
+            Graph(
+                "Status queries and periodic updates",
+                plots(STATUS_QUERIES_RECEIVED, SUM) + plots(PERIODIC_STATUS_UPDATES_SENT, SUM),
+            ),
+            Graph("Status query latency (ms)", plots(STATUS_QUERY_LATENCY, P50, P95)),
+        ),
+    ),
+    Row(
+        "Rate limiting",
+        (
+            Graph("Rate-limit violations (per minute)", plots(RATE_LIMIT_VIOLATIONS, SUM)),
+            Graph(
+                "Connections closed for rate limiting (per 5 minutes)",
+                plots(CONNECTIONS_CLOSED_FOR_RATE_LIMIT, SUM),
+                FIVE_MINUTES,
+            ),
+        ),
+    ),
+    Row(
+        "Errors",
+        (
+            Graph("Lambda error rate (%)", (Plot(LambdaErrorRate(), SUM),)),
+            Graph("DynamoDB errors (per 5 minutes)", plots(DYNAMODB_ERRORS, SUM), FIVE_MINUTES),
+            Graph("Exceptions answered with a 500 (LambdaErrors)", plots(LAMBDA_ERRORS, SUM)),
+        ),
+    ),
+)
+
+
+def annotated_alarms(graph: Graph, planned: Sequence[PlannedAlarm]) -> list[PlannedAlarm]:
+    """The alarms whose threshold this graph can show: same source, statistic and period."""
+    drawn = {(p.source, p.statistic) for p in graph.plots}
+    return [
+        p
+        for p in planned
+        if (p.definition.source, p.definition.statistic) in drawn
+        and p.definition.window.period == graph.period
+    ]
+
+
+def threshold_annotations(
+    graph: Graph, planned: Sequence[PlannedAlarm]
+) -> list[cw.HorizontalAnnotation]:
+    """One line per distinct (severity, threshold): the common specs' alarms in two
+    namespaces share their threshold."""
+    seen: dict[tuple[Severity, float], cw.HorizontalAnnotation] = {}
+    for p in annotated_alarms(graph, planned):
+        d = p.definition
+        key = (d.severity, d.threshold)
+        if key not in seen:
+            seen[key] = cw.HorizontalAnnotation(
+                value=d.threshold,
+                label=f"{d.severity.value} > {d.threshold:g}{d.unit_suffix}",
+                color=SEVERITY_COLORS[d.severity],
+            )
+    return list(seen.values())
+
+
+class ServiceDashboard(Construct):
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        dashboard_name: str,
+        alarms: CloudWatchAlarms,
+        functions: Mapping[str, lambda_.IFunction],
+        services: Sequence[MonitoredService] = SERVICES,
+        rows: Sequence[Row] = ROWS,
+    ) -> None:
+        super().__init__(scope, construct_id)
+        self.dashboard = cw.Dashboard(
+            self,
+            "Dashboard",
+            dashboard_name=dashboard_name,
+            default_interval=Duration.hours(3),
+        )
+        self.dashboard.add_widgets(
+            cw.AlarmStatusWidget(
+                title="Alarms (service degraded = any critical alarm)",
+                alarms=alarms.all_alarms(),
+                width=DASHBOARD_WIDTH,
+                height=4,
+                sort_by=cw.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
+            )
+        )
+        for row in rows:
+            width = max(DASHBOARD_WIDTH // len(row.graphs), 4)
+            self.dashboard.add_widgets(
+                cw.TextWidget(markdown=f"## {row.title}", width=DASHBOARD_WIDTH, height=1)
+            )
+            self.dashboard.add_widgets(
+                *(
+                    cw.GraphWidget(
+                        title=graph.title,
+                        left=_lines(graph, services, functions),
+                        left_annotations=threshold_annotations(graph, alarms.plan),
+                        period=Duration.seconds(int(graph.period.total_seconds())),
+                        width=width,
+                        height=GRAPH_HEIGHT,
+                    )
+                    for graph in row.graphs
+                )
+            )
+
+
+def _lines(
+    graph: Graph,
+    services: Sequence[MonitoredService],
+    functions: Mapping[str, lambda_.IFunction],
+) -> list[cw.IMetric]:
+    period = Duration.seconds(int(graph.period.total_seconds()))
+    lines: list[cw.IMetric] = []
+    for plot in graph.plots:
+        if isinstance(plot.source, LambdaErrorRate):
+            lines.extend(
+                metric_for(
+                    plot.source, plot.statistic, period, function=(label, fn), id_suffix=f"_{i}"
+                )
+                for i, (label, fn) in enumerate(functions.items())
+            )
+            continue
+        for i, service in enumerate(services):
+            if all(service.publishes(spec) for spec in plot.source.specs):
+                if isinstance(plot.source, ServiceMetric):
+                    spec = plot.source.spec
+                    label = f"{service.label} {spec.name} {plot.statistic}"
+                    lines.append(service_metric(service, spec, plot.statistic, period, label))
+                else:
+                    lines.append(
+                        metric_for(
+                            plot.source, plot.statistic, period, service=service, id_suffix=f"_{i}"
+                        )
+                    )
+    return lines

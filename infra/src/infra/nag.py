@@ -1,0 +1,123 @@
+"""The cdk-nag (AwsSolutions) findings this stack acknowledges, each with its reason.
+
+cdk-nag 3 reads acknowledgments from CDK's ``Validations.of(construct).acknowledge`` on the
+resource or an ancestor, one finding id at a time (``Rule[finding]`` for IAM findings).
+Everything else AwsSolutions checks passes without one; the tests fail on any finding that
+is not listed here, and on any acknowledgment whose finding no longer occurs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from aws_cdk import Acknowledgment, Stack, Validations
+from constructs import Construct
+
+from infra.functions import ConnectionMethod
+from session_management.websocket import CONNECT
+
+if TYPE_CHECKING:
+    from infra.stack import WebSocketServiceStack
+
+
+@dataclass(frozen=True)
+class Acknowledged:
+    construct: Construct
+    finding: str
+    reason: str
+
+
+ROUTE_AUTHORIZATION = (
+    "API Gateway WebSocket APIs authorize a client once, on $connect: $disconnect and message "
+    "routes cannot take an authorizer and run on the connection $connect admitted. The "
+    "handlers check the caller per message besides: only the connection that created a "
+    "session may send its control messages or audio."
+)
+CONNECT_AUTHORIZATION = (
+    "The WebSocket contract of the services is anonymous by design (?sessionId=..&role=..): "
+    "anyone may start a broadcast, or listen to one whose id they know. Abuse is bounded by "
+    "stage throttling and per-connection rate limits that close abusive connections. When "
+    "clients get an identity, pass connect_authorizer= to WebSocketServiceStack (a Lambda or "
+    "IAM authorizer) and this finding is fixed rather than acknowledged."
+)
+API_GATEWAY_LOGGING_ROLE = (
+    "AmazonAPIGatewayPushToCloudWatchLogs is the policy AWS documents for API Gateway's "
+    "account-level CloudWatch role. The role is account-wide (every API of the account logs "
+    "through it), so it cannot be narrowed to this API's log groups, and only "
+    "apigateway.amazonaws.com can assume it. Pass manage_api_gateway_account=False where the "
+    "account already has the role."
+)
+MANAGE_CONNECTIONS = (
+    "Scoped to this API, this stage and one Management API method; the trailing * is the "
+    "connection id, which API Gateway assigns to each client at run time (AWS documents the "
+    "same scoping: <api>/<stage>/POST/@connections/*)."
+)
+PUT_METRIC_DATA = (
+    "cloudwatch:PutMetricData has no resource type, so IAM requires Resource *; the statement "
+    "is limited by the condition cloudwatch:namespace = this function's own namespace. (By "
+    "default the function publishes through EMF in its logs and does not call the API.)"
+)
+TRANSCRIBE_STREAMING = (
+    " transcribe:StartStreamTranscription has no resource type either; it is the only "
+    "Transcribe action granted."
+)
+RUNTIME = (
+    "The runtime must match the zips: Pants builds them for CPython 3.11 (python_awslambda "
+    "runtime='python3.11', interpreter constraints CPython==3.11.*) and the audio zip carries "
+    "native cp311 wheels (awscrt). Python 3.11 is a supported Lambda runtime; a newer one is "
+    "one change of pants.toml, the BUILD files and stack.LAMBDA_RUNTIME together, tested on "
+    "that interpreter."
+)
+
+
+def acknowledgments(stack: WebSocketServiceStack) -> list[Acknowledged]:
+    """What the stack acknowledges, on the narrowest construct that carries the finding."""
+    acks: list[Acknowledged] = []
+    for route_key, route in stack.routes.items():
+        if route_key == CONNECT:
+            if stack.connect_authorizer is None:
+                acks.append(Acknowledged(route, "AwsSolutions-APIG4", CONNECT_AUTHORIZATION))
+        else:
+            acks.append(Acknowledged(route, "AwsSolutions-APIG4", ROUTE_AUTHORIZATION))
+    if stack.api_gateway_logging_role is not None:
+        acks.append(
+            Acknowledged(
+                stack.api_gateway_logging_role,
+                "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/"
+                "AmazonAPIGatewayPushToCloudWatchLogs]",
+                API_GATEWAY_LOGGING_ROLE,
+            )
+        )
+    api_id = Stack.of(stack).get_logical_id(stack.api.node.default_child)  # type: ignore[arg-type]
+    for spec in stack.function_specs:
+        role = stack.roles[spec.label]
+        for method in spec.connection_methods:
+            acks.append(
+                Acknowledged(
+                    role,
+                    f"AwsSolutions-IAM5[Resource::{_nag_connections_arn(api_id, stack, method)}]",
+                    MANAGE_CONNECTIONS,
+                )
+            )
+        reason = PUT_METRIC_DATA + (TRANSCRIBE_STREAMING if spec.transcribe_streaming else "")
+        acks.append(Acknowledged(role, "AwsSolutions-IAM5[Resource::*]", reason))
+        acks.append(Acknowledged(stack.functions[spec.label], "AwsSolutions-L1", RUNTIME))
+    return acks
+
+
+def acknowledge_findings(stack: WebSocketServiceStack) -> list[Acknowledged]:
+    acks = acknowledgments(stack)
+    for ack in acks:
+        Validations.of(ack.construct).acknowledge(Acknowledgment(id=ack.finding, reason=ack.reason))
+    return acks
+
+
+def _nag_connections_arn(
+    api_id: str, stack: WebSocketServiceStack, method: ConnectionMethod
+) -> str:
+    """`WebSocketServiceStack.connections_arn` as cdk-nag spells it in a finding id."""
+    return (
+        f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/"
+        f"{stack.stage.stage_name}/{method.value}/@connections/*"
+    )

@@ -1,0 +1,146 @@
+"""The alarm list of issue 4, written out independently of `infra.alarm_table`: what the
+synthesized alarms must be. Specs are named by their constants, namespaces by the spec
+modules, functions by their handler modules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from audio_transcription import metrics_spec as audio
+from audio_transcription.handlers import audio_processor
+from session_management import metrics_spec as session
+from session_management.handlers import connection, session_status
+from shared_metrics import MetricSpec
+
+SM = session.NAMESPACE
+AT = audio.NAMESPACE
+FUNCTION_LABELS = (
+    connection.HANDLER_NAME,
+    session_status.HANDLER_NAME,
+    audio_processor.HANDLER_NAME,
+)
+
+
+@dataclass(frozen=True)
+class IssueAlarm:
+    severity: str
+    key: str
+    scopes: tuple[str, ...]  # namespaces, or function labels for AWS/Lambda alarms
+    watches: tuple[MetricSpec, ...]  # () for AWS/Lambda alarms; (errors, attempts) for rates
+    statistic: str
+    threshold: float
+    period: int  # seconds
+    evaluation_periods: int
+    datapoints_to_alarm: int
+
+
+ISSUE_ALARMS = (
+    # Critical: audio p95 > 100 ms for 5 min; Transcribe stream error rate > 5 % for 5 min;
+    # Lambda error rate > 1 % for 5 min, per function.
+    IssueAlarm(
+        "Critical",
+        "AudioLatencyP95",
+        (AT,),
+        (audio.AUDIO_PROCESSING_LATENCY,),
+        "p95",
+        100,
+        60,
+        5,
+        5,
+    ),
+    IssueAlarm(
+        "Critical",
+        "TranscribeStreamErrorRate",
+        (AT,),
+        (audio.TRANSCRIBE_STREAM_ERRORS, audio.TRANSCRIBE_STREAM_ATTEMPTS),
+        "Sum",
+        5,
+        60,
+        5,
+        5,
+    ),
+    IssueAlarm("Critical", "LambdaErrorRate", FUNCTION_LABELS, (), "Sum", 1, 60, 5, 5),
+    # Warning: audio p95 > 75 ms for 10 min; control p95 > 150 ms for 10 min; rate-limit
+    # violations > 100 per minute; buffer overflows > 10 in 5 min; listener notification
+    # failures > 50 in 5 min; DynamoDB errors > 10 in 5 min; connections closed for rate
+    # limiting > 10 in 5 min.
+    IssueAlarm(
+        "Warning",
+        "AudioLatencyP95",
+        (AT,),
+        (audio.AUDIO_PROCESSING_LATENCY,),
+        "p95",
+        75,
+        60,
+        10,
+        10,
+    ),
+    IssueAlarm(
+        "Warning",
+        "ControlLatencyP95",
+        (SM,),
+        (session.CONTROL_MESSAGE_LATENCY,),
+        "p95",
+        150,
+        60,
+        10,
+        10,
+    ),
+    IssueAlarm(
+        "Warning",
+        "RateLimitViolations",
+        (SM, AT),
+        (session.RATE_LIMIT_VIOLATIONS,),
+        "Sum",
+        100,
+        60,
+        1,
+        1,
+    ),
+    IssueAlarm(
+        "Warning",
+        "AudioBufferOverflows",
+        (AT,),
+        (audio.AUDIO_BUFFER_OVERFLOWS,),
+        "Sum",
+        10,
+        300,
+        1,
+        1,
+    ),
+    IssueAlarm(
+        "Warning",
+        "ListenerNotificationFailures",
+        (SM,),
+        (session.LISTENER_NOTIFICATION_FAILURES,),
+        "Sum",
+        50,
+        300,
+        1,
+        1,
+    ),
+    IssueAlarm(
+        "Warning", "DynamoDBErrors", (SM, AT), (session.DYNAMODB_ERRORS,), "Sum", 10, 300, 1, 1
+    ),
+    IssueAlarm(
+        "Warning",
+        "ConnectionsClosedForRateLimit",
+        (SM, AT),
+        (session.CONNECTIONS_CLOSED_FOR_RATE_LIMIT,),
+        "Sum",
+        10,
+        300,
+        1,
+        1,
+    ),
+)
+
+
+def expanded() -> list[tuple[IssueAlarm, str]]:
+    """Each alarm with each of its scopes: one CloudWatch alarm per pair."""
+    return [(alarm, scope) for alarm in ISSUE_ALARMS for scope in alarm.scopes]
+
+
+def alarm_id(pair: tuple[IssueAlarm, str]) -> str:
+    alarm, scope = pair
+    return f"{alarm.severity}-{scope.split('/')[0]}-{alarm.key}"

@@ -1,0 +1,168 @@
+"""The alarm table, before anything is synthesized: it reads like the issue, it covers every
+alarmed spec of both services, and it refuses to drift from the spec modules."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.alarm_table import (
+    ALARMS,
+    MINUTE,
+    AlarmDefinition,
+    ServiceMetric,
+    Severity,
+    Window,
+    sustained,
+    total_in,
+)
+from infra.alarms import (
+    MAX_DESCRIPTION_CHARS,
+    AlarmPlanError,
+    PlannedAlarm,
+    alarm_name,
+    composite_alarm_name,
+    plan_alarms,
+)
+from infra.services import AGGREGATE, SERVICES, MonitoredService
+from infra_tests.issue_alarms import FUNCTION_LABELS, ISSUE_ALARMS, alarm_id, expanded
+from shared_metrics import MetricSpec, Unit
+
+PREFIX = "ws-test"
+
+
+@pytest.fixture(scope="module")
+def plan() -> tuple[PlannedAlarm, ...]:
+    return plan_alarms(PREFIX, FUNCTION_LABELS)
+
+
+def _find(plan: tuple[PlannedAlarm, ...], severity: str, key: str, scope: str) -> PlannedAlarm:
+    matches = [
+        p
+        for p in plan
+        if p.severity.value == severity
+        and p.definition.key == key
+        and (p.function == scope or (p.service is not None and p.service.namespace == scope))
+    ]
+    assert len(matches) == 1, f"{severity} {key} {scope}: {len(matches)} alarms"
+    return matches[0]
+
+
+@pytest.mark.parametrize("pair", expanded(), ids=alarm_id)
+def test_the_table_is_the_issues_list(plan: tuple[PlannedAlarm, ...], pair: tuple) -> None:
+    issue, scope = pair
+    d = _find(plan, issue.severity, issue.key, scope).definition
+    assert d.source.specs == issue.watches
+    assert d.statistic == issue.statistic
+    assert d.threshold == issue.threshold
+    assert d.window.period_seconds == issue.period
+    assert d.window.evaluation_periods == issue.evaluation_periods
+    assert d.window.datapoints_to_alarm == issue.datapoints_to_alarm
+
+
+def test_nothing_beyond_the_issues_list(plan: tuple[PlannedAlarm, ...]) -> None:
+    assert len(plan) == len(expanded())
+    assert {(d.severity.value, d.key) for d in ALARMS} == {
+        (a.severity, a.key) for a in ISSUE_ALARMS
+    }
+
+
+@pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.namespace)
+def test_every_alarmed_spec_has_an_alarm_in_its_namespace(
+    plan: tuple[PlannedAlarm, ...], service: MonitoredService
+) -> None:
+    watched = {series for p in plan for series in p.watched_series()}
+    for spec in service.alarmed:
+        assert (service.namespace, spec.name, AGGREGATE) in watched, spec.name
+
+
+def test_every_alarm_watches_an_aggregate_series_the_specs_declare(
+    plan: tuple[PlannedAlarm, ...],
+) -> None:
+    declared = {
+        (s.namespace, spec.name, tuple(dims))
+        for s in SERVICES
+        for spec in s.specs
+        for dims in spec.dimension_sets
+    }
+    for p in plan:
+        for series in p.watched_series():
+            assert series in declared, f"{p.name} watches {series}, which no spec declares"
+            assert series[2] == AGGREGATE, f"{p.name} must watch the aggregate series"
+        if p.service is None:
+            assert p.function in FUNCTION_LABELS
+
+
+def test_names_are_unique_readable_and_short(plan: tuple[PlannedAlarm, ...]) -> None:
+    names = [p.name for p in plan]
+    assert len(set(names)) == len(names)
+    assert all(len(n) <= 255 and n.isascii() and '"' not in n for n in names)
+    assert alarm_name("p", Severity.WARNING, "Scope", "Key") == "p-Warning-Scope-Key"
+    assert composite_alarm_name("p") == "p-Critical-Service-ServiceDegraded"
+    by_name = {p.name: p for p in plan}
+    assert (
+        by_name[f"{PREFIX}-Critical-AudioTranscription-AudioLatencyP95"].definition.threshold == 100
+    )
+    assert f"{PREFIX}-Critical-audio_processor-LambdaErrorRate" in by_name
+
+
+def test_descriptions_say_what_it_means_and_what_to_check_first(
+    plan: tuple[PlannedAlarm, ...],
+) -> None:
+    for p in plan:
+        description = p.description()
+        assert description.startswith(f"{p.severity.value}: ")
+        assert " First check: " in description
+        assert len(description) <= MAX_DESCRIPTION_CHARS
+        assert f"> {p.definition.threshold:g}" in description
+    latency = _find(plan, "Critical", "AudioLatencyP95", "AudioTranscription/WebSocket")
+    assert (
+        "p95 of AudioTranscription/WebSocket AudioProcessingLatency > 100 ms in every "
+        "minute for 5 minutes" in latency.description()
+    )
+
+
+def test_windows_read_like_the_issue() -> None:
+    assert sustained(5) == Window(MINUTE, 5, 5)
+    assert total_in(5).period_seconds == 300 and total_in(5).evaluation_periods == 1
+    with pytest.raises(ValueError):
+        Window(MINUTE, 2, 3)
+    with pytest.raises(ValueError):
+        Window(MINUTE / 2, 1, 1)
+
+
+# -- the plan refuses to drift from the spec modules --------------------------------------------
+
+ORPHAN = MetricSpec("OrphanMetric", Unit.COUNT, [[]], "alarmed, but no alarm watches it")
+NO_AGGREGATE = MetricSpec("PerThing", Unit.COUNT, [["Thing"]], "no aggregate series")
+
+
+def _service(specs: tuple[MetricSpec, ...], alarmed: tuple[MetricSpec, ...]) -> MonitoredService:
+    return MonitoredService("Test", "Test/NS", specs, alarmed)
+
+
+def _definition(spec: MetricSpec) -> AlarmDefinition:
+    return AlarmDefinition(
+        "Key", Severity.WARNING, ServiceMetric(spec), "Sum", 1, total_in(5), "m.", "c."
+    )
+
+
+def test_an_alarmed_spec_without_an_alarm_fails_the_plan() -> None:
+    with pytest.raises(AlarmPlanError, match="OrphanMetric.*no alarm definition watches it"):
+        plan_alarms(PREFIX, [], [_service((ORPHAN,), (ORPHAN,))], [])
+
+
+def test_an_alarm_on_a_spec_no_service_alarms_on_fails_the_plan() -> None:
+    with pytest.raises(AlarmPlanError, match="watches nothing.*OrphanMetric"):
+        plan_alarms(PREFIX, [], [_service((ORPHAN,), ())], [_definition(ORPHAN)])
+
+
+def test_an_alarmed_spec_without_an_aggregate_series_fails_the_plan() -> None:
+    with pytest.raises(AlarmPlanError, match="aggregate series"):
+        plan_alarms(
+            PREFIX, [], [_service((NO_AGGREGATE,), (NO_AGGREGATE,))], [_definition(NO_AGGREGATE)]
+        )
+
+
+def test_the_real_tables_plan_without_functions_has_no_lambda_target() -> None:
+    with pytest.raises(AlarmPlanError, match="no Lambda functions"):
+        plan_alarms(PREFIX, [])
