@@ -18,17 +18,18 @@ import json
 import threading
 import time
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from email.message import Message
 from typing import Any
 
 from shared_metrics.testing.fault_proxy import error_response
+from shared_metrics.testing.loopback_server import LoopbackServer, Reply
 
 _CONNECTIONS = "/@connections/"
 
 
-class ManagementApiStub:
+class ManagementApiStub(LoopbackServer):
     def __init__(self) -> None:
+        super().__init__()
         self._lock = threading.Lock()
         self.gone: set[str] = set()  # ids answered with 410 GoneException
         # id -> (status, error code) for other failures, e.g. (429, "LimitExceededException")
@@ -36,28 +37,6 @@ class ManagementApiStub:
         self.delay_seconds = 0.0  # per request: a slow API
         self._posted: dict[str, list[bytes]] = {}
         self.deleted: list[str] = []
-        stub = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
-                stub._handle(self)
-
-            def do_DELETE(self) -> None:  # noqa: N802
-                stub._handle(self)
-
-            def do_GET(self) -> None:  # noqa: N802
-                stub._handle(self)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        host, port = self._server.server_address[:2]
-        self.endpoint_url = f"http://{host!s}:{port}"
 
     # -- what tests read -------------------------------------------------------------------
 
@@ -81,13 +60,10 @@ class ManagementApiStub:
 
     # -- the server --------------------------------------------------------------------------
 
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
-        path = urllib.parse.urlsplit(handler.path).path
+    def handle(self, method: str, path: str, headers: Message, body: bytes) -> Reply:
+        path = urllib.parse.urlsplit(path).path
         if _CONNECTIONS not in path:
-            self._reply(handler, 404, *error_response("json", 404, "NotFoundException", path))
-            return
+            return (404, *error_response("json", 404, "NotFoundException", path))
         connection_id = urllib.parse.unquote(path.split(_CONNECTIONS, 1)[1])
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
@@ -95,48 +71,15 @@ class ManagementApiStub:
             failure = self.failures.get(connection_id)
             if connection_id in self.gone:
                 failure = (410, "GoneException")
-            elif failure is None and handler.command == "POST":
+            elif failure is None and method == "POST":
                 self._posted.setdefault(connection_id, []).append(body)
-            elif failure is None and handler.command == "DELETE":
+            elif failure is None and method == "DELETE":
                 self.deleted.append(connection_id)
                 self.gone.add(connection_id)  # a closed connection is gone from now on
         if failure is not None:
             status, code = failure
-            headers, payload = error_response("json", status, code, f"{code} for {connection_id}")
-            self._reply(handler, status, headers, payload)
-            return
-        if handler.command == "GET":
-            payload = json.dumps({"connectedAt": "2024-01-01T00:00:00Z"}).encode()
-            self._reply(handler, 200, {"Content-Type": "application/json"}, payload)
-        else:
-            self._reply(handler, 200, {"Content-Type": "application/json"}, b"{}")
-
-    @staticmethod
-    def _reply(
-        handler: BaseHTTPRequestHandler, status: int, headers: dict[str, str], payload: bytes
-    ) -> None:
-        handler.send_response(status)
-        for key, value in headers.items():
-            handler.send_header(key, value)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
-
-    def start(self) -> ManagementApiStub:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> ManagementApiStub:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+            return (status, *error_response("json", status, code, f"{code} for {connection_id}"))
+        json_type = {"Content-Type": "application/json"}
+        if method == "GET":
+            return 200, json_type, json.dumps({"connectedAt": "2024-01-01T00:00:00Z"}).encode()
+        return 200, json_type, b"{}"

@@ -15,8 +15,9 @@ import json
 import random
 import threading
 import urllib.parse
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from email.message import Message
+
+from shared_metrics.testing.loopback_server import LoopbackServer, Reply
 
 
 def _cbor_text(text: str) -> bytes:
@@ -71,7 +72,7 @@ _FAULTS = {
 }
 
 
-class FaultProxy:
+class FaultProxy(LoopbackServer):
     """``with FaultProxy(upstream, throttle=0.3, server_error=0.1, seed=1) as proxy:``."""
 
     def __init__(
@@ -85,6 +86,7 @@ class FaultProxy:
     ) -> None:
         if not 0 <= throttle + server_error <= 1:
             raise ValueError("throttle + server_error must be within 0..1")
+        super().__init__()
         parsed = urllib.parse.urlsplit(upstream_url)
         self._upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
         self.throttle = throttle
@@ -95,25 +97,6 @@ class FaultProxy:
         # InvalidParameterValue: a request CloudWatch rejects for good, not a transient fault.
         self.reject_marker = reject_marker
         self.counts = {"forwarded": 0, "throttled": 0, "server_error": 0, "rejected": 0}
-        proxy = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self) -> None:  # noqa: N802 - the http.server API
-                proxy._handle(self)
-
-            def do_GET(self) -> None:  # noqa: N802
-                proxy._handle(self)
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        host, port = self._server.server_address[:2]
-        self.endpoint_url = f"http://{host!s}:{port}"
 
     def _decide(self, body: bytes, content_encoding: str) -> str:
         if self.reject_marker is not None:
@@ -133,52 +116,19 @@ class FaultProxy:
             self.counts[outcome] += 1
             return outcome
 
-    def _handle(self, handler: BaseHTTPRequestHandler) -> None:
-        length = int(handler.headers.get("Content-Length") or 0)
-        body = handler.rfile.read(length) if length else b""
-        outcome = self._decide(body, handler.headers.get("Content-Encoding") or "")
-        if outcome == "forwarded":
-            conn = http.client.HTTPConnection(*self._upstream, timeout=30)
-            try:
-                headers = {k: v for k, v in handler.headers.items() if k.lower() != "host"}
-                conn.request(handler.command, handler.path, body=body, headers=headers)
-                upstream = conn.getresponse()
-                payload = upstream.read()
-                status = upstream.status
-                out_headers = {
-                    k: v
-                    for k, v in upstream.getheaders()
-                    if k.lower() not in ("transfer-encoding", "connection", "content-length")
-                }
-            finally:
-                conn.close()
-        else:
+    def handle(self, method: str, path: str, headers: Message, body: bytes) -> Reply:
+        outcome = self._decide(body, headers.get("Content-Encoding") or "")
+        if outcome != "forwarded":
             status, code, message = _FAULTS[outcome]
-            out_headers, payload = error_response(
-                handler.headers.get("Content-Type", ""), status, code, message
-            )
-        handler.send_response(status)
-        for key, value in out_headers.items():
-            handler.send_header(key, value)
-        handler.send_header("Content-Length", str(len(payload)))
-        handler.end_headers()
-        handler.wfile.write(payload)
-
-    def start(self) -> FaultProxy:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> FaultProxy:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+            return (status, *error_response(headers.get("Content-Type", ""), status, code, message))
+        conn = http.client.HTTPConnection(*self._upstream, timeout=30)
+        try:
+            forward = {k: v for k, v in headers.items() if k.lower() != "host"}
+            conn.request(method, path, body=body, headers=forward)
+            upstream = conn.getresponse()
+            payload = upstream.read()
+            skip = ("transfer-encoding", "connection", "content-length")
+            kept = {k: v for k, v in upstream.getheaders() if k.lower() not in skip}
+            return upstream.status, kept, payload
+        finally:
+            conn.close()

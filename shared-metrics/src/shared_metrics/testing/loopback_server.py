@@ -1,0 +1,70 @@
+"""An HTTP server on 127.0.0.1 in a daemon thread: the base of the local AWS stand-ins.
+
+A subclass answers each request in `handle`; this class owns the socket (a free port), the
+thread and the ``with`` protocol, so each stand-in is only its own behaviour.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Self
+
+Reply = tuple[int, Mapping[str, str], bytes]  # status, headers, body
+
+
+class LoopbackServer:
+    """Subclasses implement `handle`; ``headers`` look up names case-insensitively."""
+
+    def __init__(self) -> None:
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _dispatch(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                status, headers, payload = owner.handle(self.command, self.path, self.headers, body)
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _dispatch  # noqa: N815 - http.server API
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        host, port = self._server.server_address[:2]
+        self.endpoint_url = f"http://{host!s}:{port}"
+
+    def handle(self, method: str, path: str, headers: Message, body: bytes) -> Reply:
+        raise NotImplementedError
+
+    def start(self) -> Self:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
