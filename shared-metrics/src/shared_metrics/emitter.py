@@ -122,6 +122,7 @@ class MetricsEmitter:
         max_buffered_values: int = DEFAULT_MAX_BUFFERED_VALUES,
         flush_threshold: int | None = None,
         clock: Callable[[], float] = time.time,
+        timer_clock: Callable[[], float] = time.perf_counter,
         max_cached_series: int = DEFAULT_MAX_CACHED_SERIES,
         flush_at_exit: bool = True,
     ) -> None:
@@ -139,6 +140,8 @@ class MetricsEmitter:
         )
         self._add = self._buffer.add  # bound once: record() is the hot path
         self._clock = clock
+        # What timers measure elapsed time with; a simulation can add its simulated time.
+        self.timer_clock = timer_clock
         self._max_cached_series = max_cached_series
         self._series_cache: dict[tuple[object, tuple[Any, ...]], Series] = {}
         self._series_by_content: dict[tuple[object, tuple[tuple[str, str], ...]], Series] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-from time import perf_counter
 
 from shared_metrics.spec import TIME_UNIT_FACTORS, MetricSpec, Unit
 
@@ -45,7 +44,7 @@ class Timer:
         self._start = 0.0
 
     def __enter__(self) -> Timer:
-        self._start = perf_counter()
+        self._start = self._emitter.timer_clock()
         return self
 
     def __exit__(
@@ -58,7 +57,9 @@ class Timer:
             self._emitter.reject_timer(self._spec)
         else:
             self._emitter.record(
-                self._spec, (perf_counter() - self._start) * self._factor, self._dimensions
+                self._spec,
+                (self._emitter.timer_clock() - self._start) * self._factor,
+                self._dimensions,
             )
 
     def __call__(self, func: F) -> F:

@@ -33,15 +33,16 @@ class FakeClock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
-    fake = FakeClock()
-    monkeypatch.setattr("shared_metrics.timing.perf_counter", fake)
-    return fake
+def clock() -> FakeClock:
+    return FakeClock()
 
 
-def new_emitter() -> tuple[MetricsEmitter, MemorySink]:
+def new_emitter(timer_clock: FakeClock | None = None) -> tuple[MetricsEmitter, MemorySink]:
     sink = MemorySink()
-    return MetricsEmitter("Test/Lambda", sink, flush_at_exit=False), sink
+    if timer_clock is None:
+        return MetricsEmitter("Test/Lambda", sink, flush_at_exit=False), sink
+    emitter = MetricsEmitter("Test/Lambda", sink, timer_clock=timer_clock, flush_at_exit=False)
+    return emitter, sink
 
 
 def test_handler_decorator_flushes_on_return_and_on_raise() -> None:
@@ -92,7 +93,7 @@ def test_flush_failure_never_reaches_the_handler() -> None:
 
 
 def test_timer_records_milliseconds_also_when_the_body_raises(clock: FakeClock) -> None:
-    emitter, sink = new_emitter()
+    emitter, sink = new_emitter(clock)
     with emitter.timer(LATENCY):
         pass
     with pytest.raises(KeyError):
@@ -103,7 +104,7 @@ def test_timer_records_milliseconds_also_when_the_body_raises(clock: FakeClock) 
 
 
 def test_timer_as_decorator_sync_async_and_units(clock: FakeClock) -> None:
-    emitter, sink = new_emitter()
+    emitter, sink = new_emitter(clock)
 
     @emitter.timer(LATENCY_US)
     def work(x: int) -> int:

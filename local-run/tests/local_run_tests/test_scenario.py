@@ -1,0 +1,64 @@
+"""End to end: a short scenario on the in-process emulator, alarms from the synthesized
+template, evaluated on the datums read back from moto; and the CLI's bad arguments."""
+
+from __future__ import annotations
+
+import pytest
+
+from local_run.cli import fired_by_phase, main, synthesized_alarms
+from local_run.evaluator import evaluate
+from local_run.metric_source import MotoBackendSource
+from local_run.scenario import LAMBDA_NAMESPACE, local_backend, phases_named, run_scenario
+from shared_metrics.testing.aws_emulator import unused_loopback_url
+
+STACK = "ws-e2e"
+
+
+def test_a_short_scenario_fires_the_alarms_of_its_fault_phase() -> None:
+    phases = phases_named(["baseline", "transcribe-outage"])
+    with local_backend() as url:
+        result = run_scenario(url, phases, phase_minutes=5, stack_name=STACK)
+        store = MotoBackendSource().read(result.start, result.end + 3600)
+    for metric in result.lambda_metrics.series():
+        for ts, dist in result.lambda_metrics.observations(metric, result.start, result.end):
+            store.put(LAMBDA_NAMESPACE, metric.name, ts, dist, metric.dimensions)
+    alarms = synthesized_alarms(STACK, result.function_names)
+    evaluation = evaluate(alarms, store, result.start, result.end)
+    fired = fired_by_phase(evaluation, result, STACK)
+    assert fired == {
+        "baseline": set(),
+        "transcribe-outage": {
+            "Critical-AudioTranscription-TranscribeStreamErrorRate",
+            "Warning-AudioTranscription-AudioBufferOverflows",
+            "Critical-Service-ServiceDegraded",
+        },
+    }
+    assert fired["transcribe-outage"] == set(phases[1].expected)
+    assert result.wall_seconds < 60
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--phases", "baseline,meteor-strike"], "unknown phase(s) meteor-strike"),
+        (["--phase-minutes", "0"], "empty window"),
+        (["--phases", ","], "empty window"),
+        (["--endpoint-url", "__UNREACHABLE__"], "is unreachable"),
+    ],
+)
+def test_bad_arguments_exit_non_zero_with_a_clear_message(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = [unused_loopback_url() if a == "__UNREACHABLE__" else a for a in argv]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_an_unknown_alarm_exits_non_zero(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        ["--phases", "baseline", "--phase-minutes", "1", "--no-progress", "--alarm", "NoSuch"]
+    )
+    assert code == 2
+    assert "unknown alarm(s) NoSuch" in capsys.readouterr().err
