@@ -168,12 +168,20 @@ def phases_named(names: Sequence[str]) -> tuple[Phase, ...]:
 class SimClock:
     """Simulated wall time; ``injected`` is the simulated time spent inside processing."""
 
-    def __init__(self, start: float) -> None:
+    def __init__(self, start: float, real_latency: bool = True) -> None:
         self.now = start
         self.injected = 0.0
+        # False: timers see only simulated time, so latency alarms do not depend on how
+        # fast this machine is (tests); True: real processing time counts too (the CLI).
+        self.real_latency = real_latency
 
     def __call__(self) -> float:
         return self.now
+
+    def timer(self) -> float:
+        """What the handlers' latency timers read."""
+        real = time.perf_counter() if self.real_latency else 0.0
+        return real + self.injected
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
@@ -270,7 +278,10 @@ class _Driver:
         session = boto3.session.Session()
         direct = session.client("dynamodb", endpoint_url=emulator_url, region_name=REGION)
         SessionStore(direct, TABLES).create_tables()
-        no_retries = Config(retries={"mode": "standard", "max_attempts": 1})
+        # total_max_attempts, not max_attempts: botocore's max_attempts counts RETRIES, so
+        # max_attempts=1 retried every fault once, after a backoff sleep of up to 1 s of
+        # real wall time, which the handlers' latency timers measured.
+        no_retries = Config(retries={"mode": "standard", "total_max_attempts": 1})
         self.dynamodb = _SwitchableClient(
             session.client(
                 "dynamodb", endpoint_url=emulator_url, region_name=REGION, config=no_retries
@@ -286,7 +297,7 @@ class _Driver:
                 CloudWatchSink(endpoint_url=emulator_url, region_name=REGION),
                 clock=clock,
                 # Timers measure real time plus the simulated time spent meanwhile.
-                timer_clock=lambda: time.perf_counter() + clock.injected,
+                timer_clock=clock.timer,
                 flush_at_exit=False,
             )
             for ns in (session_spec.NAMESPACE, audio_spec.NAMESPACE)
@@ -484,6 +495,7 @@ def run_scenario(
     stack_name: str = "ws-local",
     seed: int = 7,
     on_tick: Callable[[str], None] | None = None,
+    real_latency: bool = True,
 ) -> ScenarioResult:
     """Drive the handlers against ``endpoint_url`` through ``phases``.
 
@@ -495,7 +507,7 @@ def run_scenario(
         raise ValueError("no phases to run")
     total_minutes = phase_minutes * len(phases)
     t0 = aligned_start(total_minutes + 5) if start is None else start
-    clock = SimClock(t0)
+    clock = SimClock(t0, real_latency)
     result = ScenarioResult(t0, t0, [], {}, InMemoryMetricStore())
     wall = time.perf_counter()
     # The emulator's server threads and this driver hand off on every request: a short

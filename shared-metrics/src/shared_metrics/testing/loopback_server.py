@@ -24,6 +24,9 @@ class LoopbackServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # A reply goes out in two sends (headers, body): with Nagle's algorithm the body
+            # waits ~40 ms for the client's delayed ACK, a stall no real endpoint has.
+            disable_nagle_algorithm = True
 
             def _dispatch(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
