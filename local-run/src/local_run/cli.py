@@ -5,8 +5,12 @@ placeholder Lambda code: no zips needed), reads every alarm from the template, m
 FunctionName tokens to the local function names, evaluates the alarms on the metric data
 read back from the emulator, and prints each alarm's state changes with the phase that
 caused them, then per phase the alarms designed to fire against those that fired.
-Exit status: 0 when every phase fired exactly its expected alarms, 1 when not, 2 for bad
-arguments.
+Then writes a PNG of every alarm's datapoints over the simulated time (`--plot`,
+`--no-plot`). Exit status: 0 when every phase fired exactly its expected alarms, 1 when not,
+2 for bad arguments.
+
+``cli.py backtest ...`` evaluates the same alarms on metric data read with GetMetricData
+over a past window instead (see `local_run.backtest`).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
+from functools import lru_cache
 from typing import Any
 
 from local_run.evaluator import AlarmState, Evaluation, evaluate
@@ -31,11 +36,22 @@ from local_run.scenario import (
 from local_run.template_alarms import TemplateAlarms, read_alarms
 
 STACK_NAME = "ws-local"
+DEFAULT_PLOT = "local-run-report.png"
 INLINE_HANDLER = "def handler(event, context):\n    return {'statusCode': 200}\n"
 
 
 def synthesized_alarms(stack_name: str, function_names: dict[str, str]) -> TemplateAlarms:
     """infra's stack with inline code; FunctionName tokens -> the local function names."""
+    alarms, tokens = _synthesized(stack_name)
+    return alarms.with_dimension_values(
+        {token: function_names[label] for token, label in tokens}
+    )
+
+
+@lru_cache(maxsize=4)
+def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str], ...]]:
+    """The template's alarms, and (FunctionName token, function label); one synth per
+    stack name and process (jsii starts node: seconds)."""
     import aws_cdk as cdk
     from aws_cdk import aws_lambda as lambda_
     from aws_cdk.assertions import Template
@@ -46,11 +62,11 @@ def synthesized_alarms(stack_name: str, function_names: dict[str, str]) -> Templ
     code = {f.label: lambda_.Code.from_inline(INLINE_HANDLER) for f in FUNCTIONS}
     stack = WebSocketServiceStack(cdk.App(), stack_name, code=code)
     alarms = read_alarms(Template.from_stack(stack).to_json())
-    mapping = {
-        "{Ref:" + stack.resolve(f.node.default_child.logical_id) + "}": function_names[label]  # type: ignore[union-attr]
+    tokens = tuple(
+        ("{Ref:" + stack.resolve(f.node.default_child.logical_id) + "}", label)  # type: ignore[union-attr]
         for label, f in stack.functions.items()
-    }
-    return alarms.with_dimension_values(mapping)
+    )
+    return alarms, tokens
 
 
 def alarm_key(name: str, stack_name: str) -> str:
@@ -82,7 +98,9 @@ def _reachable(url: str) -> str | None:
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
-        prog="local-run", description="Run the system locally and show what the alarms do."
+        prog="local-run",
+        description="Run the system locally and show what the alarms do.",
+        epilog="`local-run backtest --help`: the same alarms over a window of real metric data.",
     )
     parser.add_argument(
         "--phases",
@@ -96,6 +114,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--endpoint-url", help="an AWS endpoint instead of the emulator")
     parser.add_argument("--stack-name", default=STACK_NAME)
     parser.add_argument("--no-progress", action="store_true")
+    parser.add_argument(
+        "--plot", default=DEFAULT_PLOT, metavar="PATH",
+        help=f"write the alarms' datapoints over time to this PNG (default: {DEFAULT_PLOT})",
+    )
+    parser.add_argument("--no-plot", action="store_true", help="do not write the plot")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.phases.split(",") if n.strip()]
     unknown = [n for n in names if n not in PHASE_NAMES]
@@ -119,6 +142,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["backtest"]:
+        from local_run.backtest import main as backtest_main
+
+        return backtest_main(argv[1:])
     args = parse_args(argv)
     from infra.alarms import alarm_name  # noqa: F401  (infra importable before the long run)
 
@@ -161,7 +189,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 2
     evaluation = evaluate(alarms, store, result.start, result.end)
-    return report(evaluation, result, args.stack_name, {by_key.get(w, w) for w in wanted})
+    only = {by_key.get(w, w) for w in wanted}
+    status = report(evaluation, result, args.stack_name, only)
+    if not args.no_plot:
+        from local_run.plot import write_plot
+
+        path = write_plot(
+            args.plot, alarms, store, result.start, result.end,
+            phases=[(s.phase.name, s.start, s.end) for s in result.spans],
+            evaluation=evaluation, only=only, strip_prefix=f"{args.stack_name}-",
+            title=f"local run, {len(result.spans)} phase(s) of {args.phase_minutes} min",
+        )
+        print(f"\nplot: {path.resolve()}")
+    return status
 
 
 def report(

@@ -192,6 +192,14 @@ def aligned(timestamp: float, period: int) -> float:
 
 
 def stat_value(store: MetricStore, stat: MetricStat, period_start: float) -> float | None:
+    """The statistic of one period. A store with a ``period_statistic(stat, period_start)``
+    method (per-period statistics as GetMetricData returns them, see
+    `local_run.metric_source.PeriodStatistics`) answers directly; otherwise the statistic
+    is computed from the raw observations."""
+    direct = getattr(store, "period_statistic", None)
+    if direct is not None:
+        value: float | None = direct(stat, period_start)
+        return value
     return statistic(
         merge(store.observations(stat.metric, period_start, period_start + stat.period)),
         stat.stat,

@@ -7,17 +7,23 @@ moto computes no percentiles, and it matches dimensions loosely (a query for {A}
 returns datums published with {A, B}); here every datum keeps its EXACT dimension set and
 its raw values, and `local_run.evaluator` computes the statistics.
 
-A GetMetricData-based source (for LocalStack or real AWS, e.g. the backtest of issue 5)
-can implement the same interface later; it does not exist yet.
+`GetMetricDataSource` (the backtest: LocalStack or real AWS) reads per-period statistics
+with GetMetricData instead (real CloudWatch computes them, percentiles included) into a
+`PeriodStatistics` store, which `local_run.evaluator.stat_value` uses as is. The in-process
+moto emulator answers GetMetricData for Sum, SampleCount, Average, Minimum and Maximum but
+returns no percentile values (a pNN alarm sees missing data there), and it matches
+dimensions loosely: a query without dimensions also counts datums published with some.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from local_run.evaluator import InMemoryMetricStore, dimension_key
+from local_run.evaluator import InMemoryMetricStore, Observation, aligned, dimension_key
+from local_run.template_alarms import MetricId, MetricStat
 
 # moto's defaults: the account it answers as, and the region AwsEmulator's clients use.
 MOTO_ACCOUNT = "123456789012"
@@ -79,3 +85,84 @@ class MotoBackendSource:
         for (namespace, name, dims, ts), dist in grouped.items():
             store.put(namespace, name, ts, dict(dist), dims)
         return store
+
+
+# -- GetMetricData (the backtest) -------------------------------------------------------------
+
+MAX_QUERIES_PER_REQUEST = 500  # GetMetricData's limit
+
+
+class PeriodStatistics:
+    """A `MetricStore` of per-period statistics (MetricStat -> period start -> value)."""
+
+    def __init__(self) -> None:
+        self._values: dict[MetricStat, dict[float, float]] = defaultdict(dict)
+
+    def put(self, stat: MetricStat, period_start: float, value: float) -> None:
+        self._values[stat][float(period_start)] = float(value)
+
+    def period_statistic(self, stat: MetricStat, period_start: float) -> float | None:
+        return self._values.get(stat, {}).get(float(period_start))
+
+    def observations(self, metric: MetricId, start: float, end: float) -> Sequence[Observation]:
+        return ()  # no raw values: `period_statistic` answers
+
+    def datapoints(self, stat: MetricStat) -> int:
+        return len(self._values.get(stat, {}))
+
+
+class GetMetricDataSource:
+    """Per-period statistics of the given MetricStats over ``[start, end)``, read with
+    GetMetricData (``client``: a boto3 CloudWatch client). Each query's StartTime is aligned
+    to its period, so the timestamps returned are the evaluator's period starts."""
+
+    def __init__(self, client: Any) -> None:
+        self.client = client
+        self.requests = 0
+
+    def read_stats(self, stats: Iterable[MetricStat], start: float, end: float) -> PeriodStatistics:
+        store = PeriodStatistics()
+        by_period: dict[int, list[MetricStat]] = defaultdict(list)
+        for stat in sorted(set(stats), key=repr):
+            by_period[stat.period].append(stat)
+        for period, group in sorted(by_period.items()):
+            first = aligned(start, period)
+            for i in range(0, len(group), MAX_QUERIES_PER_REQUEST):
+                chunk = group[i : i + MAX_QUERIES_PER_REQUEST]
+                self._read(chunk, first, end, store)
+        return store
+
+    def _read(
+        self, stats: Sequence[MetricStat], start: float, end: float, store: PeriodStatistics
+    ) -> None:
+        queries = [
+            {
+                "Id": f"q{i}",
+                "ReturnData": True,
+                "MetricStat": {
+                    "Metric": {
+                        "Namespace": s.metric.namespace,
+                        "MetricName": s.metric.name,
+                        "Dimensions": [{"Name": n, "Value": v} for n, v in s.metric.dimensions],
+                    },
+                    "Period": s.period,
+                    "Stat": s.stat,
+                },
+            }
+            for i, s in enumerate(stats)
+        ]
+        paginator = self.client.get_paginator("get_metric_data")
+        pages = paginator.paginate(
+            MetricDataQueries=queries,
+            StartTime=datetime.fromtimestamp(start, UTC),
+            EndTime=datetime.fromtimestamp(end, UTC),
+            ScanBy="TimestampAscending",
+        )
+        for page in pages:
+            self.requests += 1
+            for result in page.get("MetricDataResults", ()):
+                stat = stats[int(result["Id"][1:])]
+                points = zip(result.get("Timestamps", ()), result.get("Values", ()), strict=True)
+                for ts, value in points:
+                    if value is not None:
+                        store.put(stat, _epoch(ts), value)

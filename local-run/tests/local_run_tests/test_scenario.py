@@ -3,18 +3,21 @@ template, evaluated on the datums read back from moto; and the CLI's bad argumen
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from local_run.cli import fired_by_phase, main, synthesized_alarms
 from local_run.evaluator import evaluate
 from local_run.metric_source import MotoBackendSource
+from local_run.plot import alarm_series, write_plot
 from local_run.scenario import LAMBDA_NAMESPACE, local_backend, phases_named, run_scenario
 from shared_metrics.testing.aws_emulator import unused_loopback_url
 
 STACK = "ws-e2e"
 
 
-def test_a_short_scenario_fires_the_alarms_of_its_fault_phase() -> None:
+def test_a_short_scenario_fires_the_alarms_of_its_fault_phase(tmp_path: Path) -> None:
     # dynamodb-errors also guards against loopback artifacts inflating latency there
     # (botocore retry sleeps, the 40 ms delayed-ACK stall): AudioLatencyP95 must stay quiet.
     phases = phases_named(["baseline", "transcribe-outage", "dynamodb-errors"])
@@ -43,6 +46,20 @@ def test_a_short_scenario_fires_the_alarms_of_its_fault_phase() -> None:
     assert fired["transcribe-outage"] == set(phases[1].expected)
     assert fired["dynamodb-errors"] == set(phases[2].expected)
     assert result.wall_seconds < 60
+
+    # The plot: a PNG of every alarm's datapoints, computed by the evaluator's functions.
+    png = write_plot(
+        tmp_path / "report.png", alarms, store, result.start, result.end,
+        phases=[(s.phase.name, s.start, s.end) for s in result.spans], evaluation=evaluation,
+    )
+    data = png.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    assert len(data) > 20_000
+    errors = next(a for a in alarms.metric_alarms if a.name.endswith("TranscribeStreamErrorRate"))
+    series = dict(alarm_series(errors, store, result.start, result.end))
+    outage = result.spans[1]
+    assert max(v or 0 for t, v in series.items() if outage.start <= t < outage.end) > 5
+    assert all((v or 0) <= 5 for t, v in series.items() if t < outage.start)
 
 
 @pytest.mark.parametrize(

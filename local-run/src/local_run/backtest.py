@@ -1,0 +1,181 @@
+"""``cli.py backtest``: how often each alarm would have fired over a past window.
+
+Reads the per-period statistics every alarm of the synthesized template needs with
+GetMetricData (`local_run.metric_source.GetMetricDataSource`: real CloudWatch, LocalStack,
+or any ``--endpoint-url``; normal AWS credentials and region), evaluates the alarms with
+`local_run.evaluator` over the window, and prints per alarm how many times it entered ALARM
+and the minutes it spent there: to tune thresholds.
+
+The alarms' FunctionName dimensions are ``<stack name>-<function label>`` unless
+``--function-name LABEL=NAME`` says otherwise (CDK-generated names of a deployed stack).
+The moto emulator returns no percentiles from GetMetricData: percentile alarms see missing
+data there (real CloudWatch computes them).
+
+Exit status: 0, or 2 for bad arguments (unknown alarm, empty or inverted window,
+unreachable endpoint, no region).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from local_run.evaluator import AlarmState, Evaluation, evaluate
+from local_run.metric_source import GetMetricDataSource
+
+DAY = 86_400
+
+
+@dataclass(frozen=True)
+class AlarmSummary:
+    name: str
+    times_in_alarm: int  # transitions into ALARM
+    seconds_in_alarm: float
+    final_state: AlarmState
+
+
+def summarize(evaluation: Evaluation, end: float) -> dict[str, AlarmSummary]:
+    """Per alarm name: entries into ALARM and the time spent in ALARM up to ``end``."""
+    from local_run.plot import alarm_intervals
+
+    out: dict[str, AlarmSummary] = {}
+    for name, final in evaluation.final_states.items():
+        intervals = alarm_intervals(evaluation, name, end)
+        entries = sum(1 for c in evaluation.changes_of(name) if c.new is AlarmState.ALARM)
+        out[name] = AlarmSummary(name, entries, sum(e - s for s, e in intervals), final)
+    return out
+
+
+def _parse_time(text: str, what: str, parser: argparse.ArgumentParser) -> float:
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        parser.error(f"{what}: not an ISO 8601 time: {text!r} (e.g. 2026-11-20T00:00:00Z)")
+    return (parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)).timestamp()
+
+
+def parse_args(argv: Sequence[str], now: float | None = None) -> argparse.Namespace:
+    from local_run.cli import STACK_NAME, _reachable
+
+    parser = argparse.ArgumentParser(
+        prog="local-run backtest",
+        description="Evaluate every alarm of the synthesized template on past metric data "
+        "(GetMetricData) and print how often each would have fired.",
+    )
+    parser.add_argument("--endpoint-url", help="CloudWatch endpoint (default: AWS's)")
+    parser.add_argument("--region", help="AWS region (default: the AWS configuration's)")
+    parser.add_argument("--start", help="window start, ISO 8601 (UTC unless it says)")
+    parser.add_argument("--end", help="window end, ISO 8601 (default: now)")
+    parser.add_argument("--days", type=float, help="window: the DAYS before --end")
+    parser.add_argument(
+        "--alarm", action="append", default=[], help="report only this alarm (repeatable)"
+    )
+    parser.add_argument("--stack-name", default=STACK_NAME, help="the alarms' name prefix")
+    parser.add_argument(
+        "--function-name", action="append", default=[], metavar="LABEL=NAME",
+        help="a Lambda function's deployed name (default: <stack name>-<label>)",
+    )
+    args = parser.parse_args(argv)
+    now = time.time() if now is None else now
+    end = _parse_time(args.end, "--end", parser) if args.end else now
+    if args.days is not None and args.start:
+        parser.error("give --start or --days, not both")
+    if args.days is not None:
+        if args.days <= 0:
+            parser.error(f"empty window: --days must be positive, got {args.days:g}")
+        start = end - args.days * DAY
+    elif args.start:
+        start = _parse_time(args.start, "--start", parser)
+    else:
+        parser.error("give a window: --start (and --end) or --days")
+    if start >= end:
+        parser.error(
+            f"empty or inverted window: start {_iso(start)} is not before end {_iso(end)}"
+        )
+    args.window = (start, end)
+    names: dict[str, str] = {}
+    for item in args.function_name:
+        label, sep, name = item.partition("=")
+        if not sep or not label or not name:
+            parser.error(f"--function-name wants LABEL=NAME, got {item!r}")
+        names[label] = name
+    args.function_names = names
+    if args.endpoint_url:
+        problem = _reachable(args.endpoint_url)
+        if problem is not None:
+            parser.error(f"endpoint {args.endpoint_url} is unreachable: {problem}")
+    return args
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def main(argv: Sequence[str]) -> int:
+    args = parse_args(argv)
+    start, end = args.window
+
+    import boto3
+    import botocore.exceptions
+
+    from infra.functions import FUNCTIONS
+    from local_run.cli import alarm_key, synthesized_alarms
+
+    try:
+        client = boto3.session.Session().client(
+            "cloudwatch", endpoint_url=args.endpoint_url, region_name=args.region
+        )
+    except botocore.exceptions.NoRegionError:
+        print("local-run backtest: error: no AWS region: give --region or set "
+              "AWS_DEFAULT_REGION", file=sys.stderr)
+        return 2
+    labels = {f.label for f in FUNCTIONS}
+    unknown_labels = sorted(set(args.function_names) - labels)
+    if unknown_labels:
+        print(f"local-run backtest: error: unknown function label(s) "
+              f"{', '.join(unknown_labels)}; known: {', '.join(sorted(labels))}", file=sys.stderr)
+        return 2
+    function_names = {
+        label: args.function_names.get(label, f"{args.stack_name}-{label}") for label in labels
+    }
+    print("synthesizing the stack (CDK) ...", file=sys.stderr)
+    alarms = synthesized_alarms(args.stack_name, function_names)
+    by_key = {alarm_key(a.name, args.stack_name): a.name for a in alarms.all_alarms()}
+    known = set(by_key.values())
+    unknown = sorted(w for w in args.alarm if w not in known and w not in by_key)
+    if unknown:
+        print(
+            f"local-run backtest: error: unknown alarm(s) {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(by_key))}",
+            file=sys.stderr,
+        )
+        return 2
+    only = {by_key.get(w, w) for w in args.alarm}
+
+    # The first evaluation reads up to N + 2 periods before the window's start.
+    lead = max((a.period * (a.evaluation_periods + 2) for a in alarms.metric_alarms), default=0)
+    stats = {q.metric_stat for a in alarms.metric_alarms for q in a.queries if q.metric_stat}
+    source = GetMetricDataSource(client)
+    try:
+        store = source.read_stats(stats, start - lead, end)
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        print(f"local-run backtest: error: GetMetricData failed: {exc}", file=sys.stderr)
+        return 2
+    evaluation = evaluate(alarms, store, start, end)
+    summary = summarize(evaluation, end)
+    print(
+        f"\nbacktest {_iso(start)} .. {_iso(end)} ({(end - start) / 3600:.1f} h), "
+        f"{len(stats)} metric statistics in {source.requests} GetMetricData request(s)"
+    )
+    print(f"\n  {'times in ALARM':>14}  {'minutes in ALARM':>16}  alarm")
+    for name in sorted(summary):
+        if only and name not in only:
+            continue
+        s = summary[name]
+        print(f"  {s.times_in_alarm:>14}  {s.seconds_in_alarm / 60:>16.0f}  "
+              f"{alarm_key(name, args.stack_name)}")
+    return 0
