@@ -108,11 +108,10 @@ class MetricBuffer:
     def values(self) -> int:
         return self._values
 
-    @property
-    def datapoints(self) -> int:
-        """Datapoints held. Counted on demand: `stats()` is rare, `add` is the hot path."""
+    def counts(self) -> tuple[int, int, int, int]:
+        """One consistent reading: (accepted samples, accepted datapoints, datapoints held,
+        datapoints evicted). Held datapoints are counted here, on demand: `stats()` is rare,
+        `add` is the hot path."""
         with self._lock:
-            return self._datapoints_locked()
-
-    def _datapoints_locked(self) -> int:
-        return sum(sum(v.values()) * s.weight for (_, s), v in self._data.items())
+            held = sum(sum(v.values()) * s.weight for (_, s), v in self._data.items())
+            return self.accepted_samples, self.accepted_datapoints, held, self.dropped

@@ -217,13 +217,21 @@ class MetricsEmitter:
             return False
 
     def reject_timer(self, spec: object) -> None:
-        """Called by a `Timer` whose spec does not measure time."""
-        unit = getattr(spec, "unit", None)
+        """Called by a `Timer` whose spec does not measure time (or is not a spec)."""
+        if not isinstance(spec, MetricSpec):
+            self._reject(
+                MetricValidationError(
+                    Rejection.NOT_A_SPEC,
+                    f"a timer needs a MetricSpec, got {type(spec).__name__} {spec!r:.80}",
+                )
+            )
+            return
+        unit = spec.unit
         self._reject(
             MetricValidationError(
                 Rejection.NOT_A_TIME_UNIT,
-                f"metric {getattr(spec, 'name', spec)!r}: a timer needs a Seconds, Milliseconds "
-                f"or Microseconds unit, the spec has {getattr(unit, 'value', unit)!r}",
+                f"metric {spec.name!r}: a timer needs a Seconds, Milliseconds or Microseconds "
+                f"unit, the spec has {unit.value!r}",
             )
         )
 
@@ -397,22 +405,29 @@ class MetricsEmitter:
     # -- introspection -------------------------------------------------------------------
 
     def stats(self) -> EmitterStats:
-        buffer = self._buffer
         # The flush lock makes the snapshot consistent: no data is in flight to a sink.
-        with self._flush_lock, buffer._lock, self._lock:
-            dropped = dict(self._dropped)
-            if buffer.dropped:
-                dropped["buffer_full"] = buffer.dropped
-            return EmitterStats(
-                accepted=buffer.accepted_samples,
-                rejected=dict(self._rejected),
-                datapoints=buffer.accepted_datapoints,
-                delivered=self._delivered,
-                dropped=dropped,
-                buffered=buffer._datapoints_locked(),
-                publish_failures=self._publish_failures,
-                flushes=self._flushes,
-            )
+        with self._flush_lock:
+            samples, datapoints, held, evicted = self._buffer.counts()
+            with self._lock:
+                dropped = dict(self._dropped)
+                rejected = dict(self._rejected)
+                delivered, failures, flushes = (
+                    self._delivered,
+                    self._publish_failures,
+                    self._flushes,
+                )
+        if evicted:
+            dropped["buffer_full"] = evicted
+        return EmitterStats(
+            accepted=samples,
+            rejected=rejected,
+            datapoints=datapoints,
+            delivered=delivered,
+            dropped=dropped,
+            buffered=held,
+            publish_failures=failures,
+            flushes=flushes,
+        )
 
     @property
     def buffered_values(self) -> int:

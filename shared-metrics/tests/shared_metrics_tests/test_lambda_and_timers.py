@@ -166,3 +166,10 @@ def test_interpreter_exit_flushes_what_was_never_flushed() -> None:
     ).stdout
     points = read_datapoints(out.splitlines())
     assert points[("Test/Exit", "Orphans", ())] == {3: 1}
+
+
+def test_timer_on_something_that_is_not_a_spec_says_so() -> None:
+    emitter, _ = new_emitter()
+    with emitter.timer("Latency"):  # type: ignore[arg-type]
+        pass
+    assert emitter.stats().rejected == {"not_a_spec": 1}
