@@ -16,12 +16,14 @@ Semantics, per period (one value per id, ``None`` when the series has no datapoi
 period): arithmetic and comparisons with a missing operand are missing; comparisons give 1 or
 0; ``IF`` is missing when its condition is, otherwise picks a branch (non-zero is true; without
 ``b`` a false condition gives a missing value); ``FILL(m, v)`` is ``v`` where ``m`` is missing.
-Division by zero gives a missing value (never inf or NaN). Anything else (other functions,
+Division by zero, and any result too large for a float (e.g. ``100 * 1 / 2.2e-308``), give a
+missing value: the evaluator never yields inf or NaN. Anything else (other functions,
 ``SEARCH``, Metrics Insights queries) raises `MetricMathError`.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -224,7 +226,9 @@ def evaluate(node: Node, values: Mapping[str, Value]) -> Value:
         left, right = evaluate(node.left, values), evaluate(node.right, values)
         if left is None or right is None:
             return None
-        return _ARITHMETIC[node.op](left, right)
+        result = _ARITHMETIC[node.op](left, right)
+        # Overflow gives inf, and inf - inf NaN; a threshold comparison on either is meaningless.
+        return result if result is None or math.isfinite(result) else None
     if node.function == "FILL":
         value = evaluate(node.args[0], values)
         return evaluate(node.args[1], values) if value is None else value
