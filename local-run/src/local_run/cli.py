@@ -7,7 +7,15 @@ read back from the emulator, and prints each alarm's state changes with the phas
 caused them, then per phase the alarms designed to fire against those that fired.
 Then writes a PNG of every alarm's datapoints over the simulated time (`--plot`,
 `--no-plot`). Exit status: 0 when every phase fired exactly its expected alarms, 1 when not,
-2 for bad arguments.
+2 for bad arguments or a backend that cannot be used.
+
+``--endpoint-url URL`` (LocalStack) or ``--aws`` (AWS itself, normal credentials and region)
+run the same scenario there instead (`Backend.remote`: run-unique tables, deleted at the
+end, and run-unique metric namespaces); the metrics are read back with GetMetricData, as
+the backtest does, and the alarms evaluated on what CloudWatch computed. AWS/Lambda metrics
+come from the run's own records (nobody may publish to ``AWS/``), and latency timers count
+simulated time only: a laptop's round trips to DynamoDB are not what a Lambda function in
+the region sees.
 
 ``cli.py backtest ...`` evaluates the same alarms on metric data read with GetMetricData
 over a past window instead (see `local_run.backtest`).
@@ -17,25 +25,36 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from local_run.evaluator import AlarmState, Evaluation, evaluate
-from local_run.metric_source import MotoBackendSource
+from local_run.evaluator import AlarmState, Evaluation, MetricStore, evaluate
+from local_run.metric_source import (
+    GetMetricDataSource,
+    MotoBackendSource,
+    RoutedStore,
+    read_settled,
+)
 from local_run.scenario import (
     LAMBDA_NAMESPACE,
     PHASE_NAMES,
+    SERVICE_NAMESPACES,
+    Backend,
     ScenarioResult,
     local_backend,
     phases_named,
     run_scenario,
 )
-from local_run.template_alarms import TemplateAlarms, read_alarms
+from local_run.template_alarms import MetricStat, TemplateAlarms, read_alarms
 
 STACK_NAME = "ws-local"
+# How long to wait for CloudWatch to make the run's datapoints readable, and how often to
+# look: AWS publishes within seconds to a couple of minutes; LocalStack at once.
+READBACK = {"aws": (300.0, 20.0), "endpoint": (30.0, 2.0)}
 DEFAULT_PLOT = "local-run-report.png"
 INLINE_HANDLER = "def handler(event, context):\n    return {'statusCode': 200}\n"
 
@@ -111,7 +130,23 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--alarm", action="append", default=[], help="report only this alarm (repeatable)"
     )
-    parser.add_argument("--endpoint-url", help="an AWS endpoint instead of the emulator")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--endpoint-url", metavar="URL",
+        help="run against this endpoint (LocalStack, normal AWS credentials) instead of the "
+        "in-process emulator",
+    )
+    where.add_argument(
+        "--aws", action="store_true",
+        help="run against AWS itself (normal AWS credentials and region): the run creates and "
+        "deletes its own tables and publishes to its own LocalRun/<id>/ namespaces",
+    )
+    parser.add_argument("--region", help="with --endpoint-url or --aws: the AWS region")
+    parser.add_argument(
+        "--readback-wait", type=float, metavar="SECONDS",
+        help="with --endpoint-url or --aws: how long to wait for the metrics to become "
+        f"readable (default {READBACK['endpoint'][0]:.0f} s, {READBACK['aws'][0]:.0f} s for --aws)",
+    )
     parser.add_argument("--stack-name", default=STACK_NAME)
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument(
@@ -130,15 +165,41 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
             f"(got {len(names)} phase(s) of {args.phase_minutes} min)"
         )
     args.phase_list = phases_named(names)
+    args.backend = None
+    if args.endpoint_url or args.aws:
+        args.backend = _remote_backend(args, parser)
+    elif args.region or args.readback_wait is not None:
+        parser.error("--region and --readback-wait go with --endpoint-url or --aws")
+    return args
+
+
+def _remote_backend(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Backend:
+    import boto3
+
     if args.endpoint_url:
         problem = _reachable(args.endpoint_url)
         if problem is not None:
             parser.error(f"endpoint {args.endpoint_url} is unreachable: {problem}")
+    session = boto3.session.Session()
+    region = args.region or session.region_name
+    if region is None:
+        if args.aws:
+            parser.error("--aws: no AWS region: give --region or set AWS_DEFAULT_REGION")
+        region = "us-east-1"  # LocalStack's default
+    if session.get_credentials() is None:
+        hint = " (LocalStack takes any, e.g. AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test)"
         parser.error(
-            "--endpoint-url: reading metrics back needs a GetMetricData source, which is not "
-            "implemented yet (only the in-process emulator is supported)"
+            "no AWS credentials found (environment, ~/.aws, SSO or instance role)"
+            + ("" if args.aws else hint)
         )
-    return args
+    wait, interval = READBACK["aws" if args.aws else "endpoint"]
+    if args.readback_wait is not None:
+        if args.readback_wait < 0:
+            parser.error(f"--readback-wait must be >= 0, got {args.readback_wait:g}")
+        wait = args.readback_wait
+    args.readback = (wait, interval)
+    run_id = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
+    return Backend.remote(args.endpoint_url, region, run_id)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -148,8 +209,27 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return backtest_main(argv[1:])
     args = parse_args(argv)
-    from infra.alarms import alarm_name  # noqa: F401  (infra importable before the long run)
+    from infra.functions import FUNCTIONS
 
+    print("synthesizing the stack (CDK) ...", file=sys.stderr)
+    # Before the run: a bad --alarm fails fast. The run names its functions the same way.
+    function_names = {f.label: f"{args.stack_name}-{f.label}" for f in FUNCTIONS}
+    alarms = synthesized_alarms(args.stack_name, function_names)
+    if args.backend is not None:
+        alarms = alarms.with_namespaces(
+            {ns: args.backend.namespace(ns) for ns in SERVICE_NAMESPACES}
+        )
+    known = {a.name for a in alarms.all_alarms()}
+    wanted = set(args.alarm)
+    by_key = {alarm_key(n, args.stack_name): n for n in known}
+    unknown = sorted(w for w in wanted if w not in known and w not in by_key)
+    if unknown:
+        print(
+            f"local-run: error: unknown alarm(s) {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(by_key))}",
+            file=sys.stderr,
+        )
+        return 2
     phases = args.phase_list
     total_ticks = sum(1 for _ in phases) * args.phase_minutes * 12
     bar: Any = None
@@ -163,34 +243,54 @@ def main(argv: Sequence[str] | None = None) -> int:
             bar.set_postfix_str(phase, refresh=False)
             bar.update(1)
 
-    with local_backend(None) as url:
-        result = run_scenario(
-            url, phases, phase_minutes=args.phase_minutes, stack_name=args.stack_name,
-            on_tick=on_tick,
-        )
-        store = MotoBackendSource().read(result.start, result.end + 3600)
-    if bar is not None:
-        bar.close()
-    for metric in result.lambda_metrics.series():
-        for ts, dist in result.lambda_metrics.observations(metric, result.start, result.end + 60):
-            store.put(LAMBDA_NAMESPACE, metric.name, ts, dist, metric.dimensions)
+    if args.backend is None:
+        with local_backend(None) as url:
+            result = run_scenario(
+                url, phases, phase_minutes=args.phase_minutes, stack_name=args.stack_name,
+                on_tick=on_tick,
+            )
+            moto_store = MotoBackendSource().read(result.start, result.end + 3600)
+        if bar is not None:
+            bar.close()
+        for metric in result.lambda_metrics.series():
+            observations = result.lambda_metrics.observations(metric, result.start, result.end + 60)
+            for ts, dist in observations:
+                moto_store.put(LAMBDA_NAMESPACE, metric.name, ts, dist, metric.dimensions)
+        store: MetricStore = moto_store
+    else:
+        import botocore.exceptions
 
-    print("synthesizing the stack (CDK) ...", file=sys.stderr)
-    alarms = synthesized_alarms(args.stack_name, result.function_names)
-    known = {a.name for a in alarms.all_alarms()}
-    wanted = set(args.alarm)
-    by_key = {alarm_key(n, args.stack_name): n for n in known}
-    unknown = sorted(w for w in wanted if w not in known and w not in by_key)
-    if unknown:
-        print(
-            f"local-run: error: unknown alarm(s) {', '.join(unknown)}; known: "
-            f"{', '.join(sorted(by_key))}",
-            file=sys.stderr,
-        )
-        return 2
+        print(f"backend: {args.backend.description}", file=sys.stderr)
+        try:
+            # Simulated latency only: see the module docstring.
+            result = run_scenario(
+                args.backend, phases, phase_minutes=args.phase_minutes,
+                stack_name=args.stack_name, on_tick=on_tick, real_latency=False,
+            )
+        except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+            print(f"local-run: error: the run failed against {args.backend.description}: {exc}",
+                  file=sys.stderr)
+            return 2
+        finally:
+            if bar is not None:
+                bar.close()
+
+    if result.function_names != function_names:
+        raise RuntimeError(f"the run named its functions {result.function_names}")
+    no_data: list[str] = []
+    if args.backend is not None:
+        remote = _read_back(args, alarms, result)
+        if remote is None:
+            return 2
+        store, no_data = remote
     evaluation = evaluate(alarms, store, result.start, result.end)
     only = {by_key.get(w, w) for w in wanted}
     status = report(evaluation, result, args.stack_name, only)
+    if no_data:
+        print(
+            "\nno datapoints read back for: " + ", ".join(no_data) + "\n  (their alarms saw "
+            "missing data; moto computes no percentiles: it returns nothing, or fails, for pNN)"
+        )
     if not args.no_plot:
         from local_run.plot import write_plot
 
@@ -204,6 +304,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     return status
 
 
+def _read_back(
+    args: argparse.Namespace, alarms: TemplateAlarms, result: ScenarioResult
+) -> tuple[MetricStore, list[str]] | None:
+    """The services' metrics read back with GetMetricData (AWS/Lambda: the run's own
+    records), and the statistics of which nothing came back; None after a printed error."""
+    import boto3
+    import botocore.exceptions
+
+    backend: Backend = args.backend
+    stats = {
+        q.metric_stat
+        for a in alarms.metric_alarms
+        for q in a.queries
+        if q.metric_stat is not None and q.metric_stat.metric.namespace != LAMBDA_NAMESPACE
+    }
+    wait, interval = args.readback
+    print(f"reading the metrics back with GetMetricData (up to {wait:.0f} s) ...", file=sys.stderr)
+    client = boto3.session.Session().client(
+        "cloudwatch", endpoint_url=backend.endpoint_url, region_name=backend.region
+    )
+    source = GetMetricDataSource(client)
+    try:
+        remote, settled = read_settled(
+            source, stats, result.start, result.end, wait=wait, interval=interval
+        )
+    except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
+        print(f"local-run: error: GetMetricData failed: {exc}", file=sys.stderr)
+        return None
+    if not settled:
+        print(f"local-run: warning: datapoints were still arriving after {wait:.0f} s; the "
+              "last periods may be incomplete (--readback-wait)", file=sys.stderr)
+    empty = sorted(
+        _describe(s) + (" (GetMetricData failed on it)" if s in source.failed else "")
+        for s in stats
+        if remote.datapoints(s) == 0
+    )
+    return RoutedStore(remote, {LAMBDA_NAMESPACE: result.lambda_metrics}), empty
+
+
+def _describe(stat: MetricStat) -> str:
+    dims = ",".join(f"{n}={v}" for n, v in stat.metric.dimensions)
+    return f"{stat.metric.name}[{dims}] {stat.stat}"
+
+
 def report(
     evaluation: Evaluation, result: ScenarioResult, stack_name: str, only: set[str]
 ) -> int:
@@ -212,6 +356,8 @@ def report(
         f"{(result.end - result.start) / 60:.0f} simulated minutes in {result.wall_seconds:.1f} s; "
         f"{result.invocations} invocations, statuses {dict(sorted(result.statuses.items()))}"
     )
+    print(f"backend: {result.backend.description}; {result.injected_faults} DynamoDB faults "
+          "injected")
     print("\nstate changes (alarms that entered ALARM):")
     alarmed = sorted(evaluation.fired())
     for name in alarmed:
@@ -219,8 +365,8 @@ def report(
             continue
         print(f"  {alarm_key(name, stack_name)}")
         for c in evaluation.changes_of(name):
-            if c.old is AlarmState.INSUFFICIENT_DATA:
-                continue
+            if c.old is AlarmState.INSUFFICIENT_DATA and c.new is AlarmState.OK:
+                continue  # the first evaluation settling, not news
             phase = result.phase_at(c.timestamp - 1) or "after the run"
             minute = (c.timestamp - result.start) / 60
             print(f"    t+{minute:4.0f} min  {c.old.value:>6} -> {c.new.value:<6} [{phase}]")

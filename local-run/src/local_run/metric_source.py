@@ -13,16 +13,29 @@ with GetMetricData instead (real CloudWatch computes them, percentiles included)
 moto emulator answers GetMetricData for Sum, SampleCount, Average, Minimum and Maximum but
 returns no percentile values (a pNN alarm sees missing data there), and it matches
 dimensions loosely: a query without dimensions also counts datums published with some.
+
+`read_settled` repeats the GetMetricData read until two reads agree: CloudWatch makes new
+datapoints readable after a short delay. `RoutedStore` answers each namespace from its own
+store (a local run on LocalStack or AWS: the services' namespaces from GetMetricData, and
+AWS/Lambda from the run's own records).
 """
 
 from __future__ import annotations
 
+import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from local_run.evaluator import InMemoryMetricStore, Observation, aligned, dimension_key
+from local_run.evaluator import (
+    InMemoryMetricStore,
+    MetricStore,
+    Observation,
+    aligned,
+    dimension_key,
+    stat_value,
+)
 from local_run.template_alarms import MetricId, MetricStat
 
 # moto's defaults: the account it answers as, and the region AwsEmulator's clients use.
@@ -110,6 +123,9 @@ class PeriodStatistics:
     def datapoints(self, stat: MetricStat) -> int:
         return len(self._values.get(stat, {}))
 
+    def snapshot(self) -> dict[MetricStat, dict[float, float]]:
+        return {stat: dict(values) for stat, values in self._values.items() if values}
+
 
 class GetMetricDataSource:
     """Per-period statistics of the given MetricStats over ``[start, end)``, read with
@@ -119,6 +135,9 @@ class GetMetricDataSource:
     def __init__(self, client: Any) -> None:
         self.client = client
         self.requests = 0
+        # Statistics the endpoint failed to compute (a 5xx even when asked alone), with the
+        # error: moto, for one, answers 500 to a percentile query over data it holds.
+        self.failed: dict[MetricStat, str] = {}
 
     def read_stats(self, stats: Iterable[MetricStat], start: float, end: float) -> PeriodStatistics:
         store = PeriodStatistics()
@@ -129,8 +148,29 @@ class GetMetricDataSource:
             first = aligned(start, period)
             for i in range(0, len(group), MAX_QUERIES_PER_REQUEST):
                 chunk = group[i : i + MAX_QUERIES_PER_REQUEST]
-                self._read(chunk, first, end, store)
+                self._read_isolating_failures(chunk, first, end, store)
         return store
+
+    def _read_isolating_failures(
+        self, stats: Sequence[MetricStat], start: float, end: float, store: PeriodStatistics
+    ) -> None:
+        """One request; when the endpoint fails it with a 5xx, each half again, down to the
+        single statistics it cannot compute (recorded in `failed`), so that one bad query
+        does not cost the others their data. 4xx errors (access, throttling) propagate."""
+        import botocore.exceptions
+
+        try:
+            self._read(stats, start, end, store)
+        except botocore.exceptions.ClientError as exc:
+            status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if status < 500:
+                raise
+            if len(stats) == 1:
+                self.failed[stats[0]] = str(exc).splitlines()[0]
+                return
+            middle = len(stats) // 2
+            self._read_isolating_failures(stats[:middle], start, end, store)
+            self._read_isolating_failures(stats[middle:], start, end, store)
 
     def _read(
         self, stats: Sequence[MetricStat], start: float, end: float, store: PeriodStatistics
@@ -166,3 +206,51 @@ class GetMetricDataSource:
                 for ts, value in points:
                     if value is not None:
                         store.put(stat, _epoch(ts), value)
+
+
+class StatisticsSource(Protocol):
+    def read_stats(
+        self, stats: Iterable[MetricStat], start: float, end: float
+    ) -> PeriodStatistics: ...
+
+
+def read_settled(
+    source: StatisticsSource,
+    stats: Iterable[MetricStat],
+    start: float,
+    end: float,
+    *,
+    wait: float,
+    interval: float,
+    sleep: Callable[[float], None] = time.sleep,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> tuple[PeriodStatistics, bool]:
+    """Read, then read again every ``interval`` seconds until two reads agree or ``wait``
+    seconds have passed: (the last read, whether two reads agreed)."""
+    stats = tuple(stats)
+    deadline = monotonic() + wait
+    store = source.read_stats(stats, start, end)
+    while monotonic() + interval <= deadline:
+        sleep(interval)
+        again = source.read_stats(stats, start, end)
+        if again.snapshot() == store.snapshot():
+            return again, True
+        store = again
+    return store, False
+
+
+class RoutedStore:
+    """A `MetricStore` answering each namespace from its own store, ``default`` otherwise."""
+
+    def __init__(self, default: MetricStore, by_namespace: Mapping[str, MetricStore]) -> None:
+        self.default = default
+        self.by_namespace = dict(by_namespace)
+
+    def _store(self, metric: MetricId) -> MetricStore:
+        return self.by_namespace.get(metric.namespace, self.default)
+
+    def period_statistic(self, stat: MetricStat, period_start: float) -> float | None:
+        return stat_value(self._store(stat.metric), stat, period_start)
+
+    def observations(self, metric: MetricId, start: float, end: float) -> Sequence[Observation]:
+        return self._store(metric).observations(metric, start, end)

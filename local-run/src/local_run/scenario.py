@@ -1,15 +1,17 @@
 """A simulated-clock scenario: the three real handlers, realistic WebSocket traffic, faults.
 
-`run_scenario` starts moto's server in this process (`AwsEmulator`, 127.0.0.1) and the
-Management API stub, creates the tables, and builds the three handlers exactly as Lambda
-would run them, except that:
+`run_scenario` runs against a `Backend`: by default moto's server in this process
+(`AwsEmulator`, 127.0.0.1, see `local_backend`), or any endpoint (LocalStack) or AWS
+itself. It starts the Management API stub, creates the tables, and builds the three
+handlers exactly as Lambda would run them, except that:
 
-- every emitter publishes through the real `CloudWatchSink` (PutMetricData) into the
-  emulator, with ``clock=`` the simulated clock: metric timestamps follow it. The handlers
+- every emitter publishes through the real `CloudWatchSink` (PutMetricData) to the
+  backend, with ``clock=`` the simulated clock: metric timestamps follow it. The handlers
   flush at the end of every invocation, as in Lambda;
-- DynamoDB goes through a `FaultProxy` (which injects 500s and throttling in the DynamoDB
-  phase) with botocore's retries off: their backoff sleeps would be wall time, and the
-  proxy's fault rate stands for what still fails after retries;
+- DynamoDB calls run with botocore's retries off (their backoff sleeps would be wall
+  time; the injected fault rate stands for what still fails after retries), and the
+  DynamoDB phase injects 500s and throttling (`local_run.faults`: a `FaultProxy` on
+  loopback in front of the emulator, in the client for other backends);
 - the transcriber is in-process (`ScenarioTranscriber`): it can be down, or slow;
 - timers (``shared_metrics.timing.perf_counter``) measure real elapsed time PLUS the
   simulated time injected inside processing (a slow Transcribe advances the simulated
@@ -27,6 +29,12 @@ periods); `PHASES` says which alarms each is designed to fire.
 AWS/Lambda metrics (Invocations, Errors per FunctionName) are what the Lambda service would
 publish; the scenario records them itself (`lambda_metrics`), since no client may publish
 to an ``AWS/`` namespace.
+
+Against anything but the in-process emulator (`Backend.remote`), the run keeps to itself:
+its tables have run-unique names and are deleted at the end, and its metrics go to
+run-unique namespaces (``LocalRun/<run id>/AudioTranscription/WebSocket``), so that it
+cannot trip a deployed stack's alarms or mix with an earlier run's data. The Management
+API stays the loopback stub (the handlers' pushes to listeners need no real API).
 """
 
 from __future__ import annotations
@@ -49,6 +57,7 @@ from audio_transcription.services import AudioServices
 from audio_transcription.testing.pcm import send_audio_body, tone
 from audio_transcription.transcriber import InProcessTranscriber, TranscriptionError
 from local_run.evaluator import InMemoryMetricStore
+from local_run.faults import ClientFaults, DynamoDBFaults, ProxyFaults
 from session_management import metrics_spec as session_spec
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
@@ -74,6 +83,40 @@ TABLES = TableNames(
 )
 REGION = EMULATOR_ENV["AWS_DEFAULT_REGION"]
 LAMBDA_NAMESPACE = "AWS/Lambda"
+SERVICE_NAMESPACES = (session_spec.NAMESPACE, audio_spec.NAMESPACE)
+
+
+@dataclass(frozen=True)
+class Backend:
+    """Where the scenario's DynamoDB and CloudWatch calls go."""
+
+    endpoint_url: str | None  # None: AWS's own regional endpoints
+    region: str = REGION
+    tables: TableNames = TABLES
+    namespace_prefix: str = ""  # the services' metrics go to <prefix><namespace>
+    emulator: bool = True  # the in-process emulator (faults through a FaultProxy)
+
+    @classmethod
+    def remote(cls, endpoint_url: str | None, region: str, run_id: str) -> Backend:
+        """LocalStack (``endpoint_url``) or AWS (None): run-unique tables and namespaces."""
+        prefix = f"local-run-{run_id}"
+        return cls(
+            endpoint_url,
+            region,
+            TableNames(f"{prefix}-sessions", f"{prefix}-connections", f"{prefix}-rate-limits"),
+            namespace_prefix=f"LocalRun/{run_id}/",
+            emulator=False,
+        )
+
+    def namespace(self, service_namespace: str) -> str:
+        return self.namespace_prefix + service_namespace
+
+    @property
+    def description(self) -> str:
+        if self.emulator:
+            return f"in-process emulator at {self.endpoint_url}"
+        where = self.endpoint_url or f"AWS {self.region}"
+        return f"{where} (tables {self.tables.sessions} etc., namespaces {self.namespace_prefix}*)"
 
 TICK_SECONDS = 5
 TICKS_PER_MINUTE = 60 // TICK_SECONDS
@@ -136,7 +179,7 @@ PHASES: tuple[Phase, ...] = (
     ),
     Phase(
         "dynamodb-errors",
-        f"{DYNAMODB_FAULT_RATE:.0%} of DynamoDB calls answered 500/throttled (FaultProxy)",
+        f"{DYNAMODB_FAULT_RATE:.0%} of DynamoDB calls answered 500/throttled (injected)",
         _keys(
             "Warning-SessionManagement-DynamoDBErrors",
             "Warning-AudioTranscription-DynamoDBErrors",
@@ -241,8 +284,10 @@ class ScenarioResult:
     spans: list[PhaseSpan]
     function_names: dict[str, str]  # function label -> FunctionName used locally
     lambda_metrics: InMemoryMetricStore
+    backend: Backend = field(default_factory=lambda: Backend(None))
     invocations: int = 0
     statuses: dict[int, int] = field(default_factory=dict)  # HTTP status -> count
+    injected_faults: int = 0  # DynamoDB calls answered with an injected error
     wall_seconds: float = 0.0
 
     def phase_at(self, timestamp: float) -> str | None:
@@ -258,53 +303,65 @@ def aligned_start(lead_minutes: int, now: float | None = None) -> float:
     return math.floor((now - lead_minutes * 60) / 300) * 300
 
 
+def admin_store(backend: Backend) -> SessionStore:
+    """A store on the backend's tables, with botocore's default retries (table setup)."""
+    import boto3
+
+    client = boto3.session.Session().client(
+        "dynamodb", endpoint_url=backend.endpoint_url, region_name=backend.region
+    )
+    return SessionStore(client, backend.tables)
+
+
 class _Driver:
     def __init__(
         self,
         clock: SimClock,
-        emulator_url: str,
+        backend: Backend,
         api: ManagementApiStub,
-        proxy: FaultProxy,
+        proxy: FaultProxy | None,
         stack_name: str,
         result: ScenarioResult,
+        seed: int,
     ) -> None:
         import boto3
         from botocore.config import Config
 
         self.clock = clock
         self.api = api
-        self.proxy = proxy
         self.result = result
         session = boto3.session.Session()
-        direct = session.client("dynamodb", endpoint_url=emulator_url, region_name=REGION)
-        SessionStore(direct, TABLES).create_tables()
         # total_max_attempts, not max_attempts: botocore's max_attempts counts RETRIES, so
         # max_attempts=1 retried every fault once, after a backoff sleep of up to 1 s of
         # real wall time, which the handlers' latency timers measured.
         no_retries = Config(retries={"mode": "standard", "total_max_attempts": 1})
-        self.dynamodb = _SwitchableClient(
-            session.client(
-                "dynamodb", endpoint_url=emulator_url, region_name=REGION, config=no_retries
-            ),
-            session.client(
-                "dynamodb", endpoint_url=proxy.endpoint_url, region_name=REGION, config=no_retries
-            ),
+
+        def dynamodb(endpoint_url: str | None) -> Any:
+            return session.client(
+                "dynamodb", endpoint_url=endpoint_url, region_name=backend.region,
+                config=no_retries,
+            )
+
+        self.faults: DynamoDBFaults = (
+            ProxyFaults(proxy, dynamodb(backend.endpoint_url), dynamodb(proxy.endpoint_url))
+            if proxy is not None
+            else ClientFaults(dynamodb(backend.endpoint_url), seed=seed)
         )
-        faulty: Any = self.dynamodb
+        faulty = self.faults.client
         self.emitters = [
             MetricsEmitter(
-                ns,
-                CloudWatchSink(endpoint_url=emulator_url, region_name=REGION),
+                backend.namespace(ns),
+                CloudWatchSink(endpoint_url=backend.endpoint_url, region_name=backend.region),
                 clock=clock,
                 # Timers measure real time plus the simulated time spent meanwhile.
                 timer_clock=clock.timer,
                 flush_at_exit=False,
             )
-            for ns in (session_spec.NAMESPACE, audio_spec.NAMESPACE)
+            for ns in SERVICE_NAMESPACES
         ]
         apis = ManagementApiFactory(ManagementApi.for_endpoint)
-        store = SessionStore(faulty, TABLES, clock)
-        limiter = RateLimiter(faulty, TABLES.rate_limits, POLICY, clock)
+        store = SessionStore(faulty, backend.tables, clock)
+        limiter = RateLimiter(faulty, backend.tables.rate_limits, POLICY, clock)
         self.transcriber = ScenarioTranscriber(clock)
         audio_metrics = AudioMetrics(self.emitters[1])
         session_services = SessionServices(
@@ -449,23 +506,8 @@ class _Driver:
         self.transcriber.delay_seconds = (
             LATENCY_SPIKE_SECONDS if phase == "audio-latency-spike" else 0.0
         )
-        faults = phase == "dynamodb-errors"
-        self.proxy.server_error = DYNAMODB_FAULT_RATE / 2 if faults else 0.0
-        self.proxy.throttle = DYNAMODB_FAULT_RATE / 2 if faults else 0.0
-        self.dynamodb.through_proxy = faults
-
-
-class _SwitchableClient:
-    """A DynamoDB client that goes through the FaultProxy only while faults are on (the
-    proxy opens a connection per request: slower than the emulator's keep-alive)."""
-
-    def __init__(self, direct: Any, proxied: Any) -> None:
-        self.direct = direct
-        self.proxied = proxied
-        self.through_proxy = False
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.proxied if self.through_proxy else self.direct, name)
+        rate = DYNAMODB_FAULT_RATE / 2 if phase == "dynamodb-errors" else 0.0
+        self.faults.set(server_error=rate, throttle=rate)
 
 
 @contextlib.contextmanager
@@ -487,7 +529,7 @@ def local_backend(endpoint_url: str | None = None) -> Iterator[str]:
 
 
 def run_scenario(
-    endpoint_url: str,
+    backend: Backend | str,
     phases: Sequence[Phase] = PHASES,
     *,
     phase_minutes: int = 5,
@@ -497,10 +539,13 @@ def run_scenario(
     on_tick: Callable[[str], None] | None = None,
     real_latency: bool = True,
 ) -> ScenarioResult:
-    """Drive the handlers against ``endpoint_url`` through ``phases``.
+    """Drive the handlers against ``backend`` (a `Backend`, or the URL of the in-process
+    emulator) through ``phases``.
 
     ``on_tick(phase name)`` is called after every simulated 5-second tick (progress).
     """
+    if isinstance(backend, str):
+        backend = Backend(backend)
     if phase_minutes < 1:
         raise ValueError(f"phase_minutes must be at least 1, got {phase_minutes}")
     if not phases:
@@ -508,19 +553,29 @@ def run_scenario(
     total_minutes = phase_minutes * len(phases)
     t0 = aligned_start(total_minutes + 5) if start is None else start
     clock = SimClock(t0, real_latency)
-    result = ScenarioResult(t0, t0, [], {}, InMemoryMetricStore())
+    result = ScenarioResult(t0, t0, [], {}, InMemoryMetricStore(), backend=backend)
     wall = time.perf_counter()
     # The emulator's server threads and this driver hand off on every request: a short
     # switch interval cuts the wait for the GIL (about 2x faster here).
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
-    with ManagementApiStub() as api, FaultProxy(endpoint_url, seed=seed) as proxy:
-        saved = os.environ.get("APIGW_MANAGEMENT_ENDPOINT")
+    saved = os.environ.get("APIGW_MANAGEMENT_ENDPOINT")
+    with contextlib.ExitStack() as stack:
+        api = stack.enter_context(ManagementApiStub())
+        proxy = None
+        if backend.emulator:
+            assert backend.endpoint_url is not None, "the emulator has an endpoint URL"
+            proxy = stack.enter_context(FaultProxy(backend.endpoint_url, seed=seed))
+            # Credentials only for the emulator: anywhere else they are the user's own.
+            for key, value in EMULATOR_ENV.items():
+                os.environ.setdefault(key, value)
         os.environ["APIGW_MANAGEMENT_ENDPOINT"] = api.endpoint_url
-        for key, value in EMULATOR_ENV.items():
-            os.environ.setdefault(key, value)
+        tables = admin_store(backend)
         try:
-            driver = _Driver(clock, endpoint_url, api, proxy, stack_name, result)
+            tables.create_tables()
+            if not backend.emulator:
+                stack.callback(_delete_tables, tables)
+            driver = _Driver(clock, backend, api, proxy, stack_name, result, seed)
             driver.setup()
             for phase in phases:
                 # Phases start on the tick grid, whatever time processing spent.
@@ -537,6 +592,7 @@ def run_scenario(
             driver.enter("baseline")
             for emitter in driver.emitters:
                 emitter.flush()
+            result.injected_faults = driver.faults.injected
         finally:
             sys.setswitchinterval(switch_interval)
             if saved is None:
@@ -546,3 +602,14 @@ def run_scenario(
     result.end = result.spans[-1].end
     result.wall_seconds = time.perf_counter() - wall
     return result
+
+
+def _delete_tables(store: SessionStore) -> None:
+    try:
+        store.delete_tables()
+    except Exception as exc:  # the run's outcome matters more; say what is left behind
+        print(
+            f"local-run: warning: could not delete the run's tables "
+            f"({store.tables.sessions}, ...): {exc}",
+            file=sys.stderr,
+        )

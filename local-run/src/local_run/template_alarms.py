@@ -25,7 +25,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -216,13 +216,24 @@ class TemplateAlarms:
     def with_dimension_values(self, mapping: Mapping[str, str]) -> TemplateAlarms:
         """The same alarms with dimension values replaced through ``mapping`` (e.g.
         ``{"{Ref:connectionB9EBFA2C}": "ws-test-connection..."}``)."""
+        return self._with_metrics(
+            lambda m: replace(
+                m, dimensions=tuple(sorted((n, mapping.get(v, v)) for n, v in m.dimensions))
+            )
+        )
 
+    def with_namespaces(self, mapping: Mapping[str, str]) -> TemplateAlarms:
+        """The same alarms watching other namespaces (e.g. a local run's own,
+        ``{"AudioTranscription/WebSocket": "LocalRun/<id>/AudioTranscription/WebSocket"}``)."""
+        return self._with_metrics(
+            lambda m: replace(m, namespace=mapping.get(m.namespace, m.namespace))
+        )
+
+    def _with_metrics(self, change: Callable[[MetricId], MetricId]) -> TemplateAlarms:
         def query(q: MetricQuery) -> MetricQuery:
             if q.metric_stat is None:
                 return q
-            metric = q.metric_stat.metric
-            dims = tuple(sorted((n, mapping.get(v, v)) for n, v in metric.dimensions))
-            stat = replace(q.metric_stat, metric=replace(metric, dimensions=dims))
+            stat = replace(q.metric_stat, metric=change(q.metric_stat.metric))
             return replace(q, metric_stat=stat)
 
         return replace(

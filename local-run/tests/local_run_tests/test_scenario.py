@@ -45,7 +45,6 @@ def test_a_short_scenario_fires_the_alarms_of_its_fault_phase(tmp_path: Path) ->
     }
     assert fired["transcribe-outage"] == set(phases[1].expected)
     assert fired["dynamodb-errors"] == set(phases[2].expected)
-    assert result.wall_seconds < 60
 
     # The plot: a PNG of every alarm's datapoints, computed by the evaluator's functions.
     png = write_plot(

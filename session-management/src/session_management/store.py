@@ -432,11 +432,28 @@ class SessionStore:
             AttributeDefinitions=[{"AttributeName": "key", "AttributeType": "S"}],
             **simple,
         )
-        for table in (self.tables.sessions, self.tables.connections, self.tables.rate_limits):
+        for table in self._all_tables():
+            # Real DynamoDB refuses TTL changes while a table is still CREATING (seconds);
+            # emulators answer ACTIVE at once.
+            self.client.get_waiter("table_exists").wait(
+                TableName=table, WaiterConfig={"Delay": 1, "MaxAttempts": 120}
+            )
             self.client.update_time_to_live(
                 TableName=table,
                 TimeToLiveSpecification={"Enabled": True, "AttributeName": TTL_ATTRIBUTE},
             )
+
+    def delete_tables(self) -> None:
+        """Delete the three tables (a local run's own, on LocalStack or real AWS); tables
+        that do not exist are skipped."""
+        for table in self._all_tables():
+            try:
+                self.client.delete_table(TableName=table)
+            except self.client.exceptions.ResourceNotFoundException:
+                continue
+
+    def _all_tables(self) -> tuple[str, str, str]:
+        return (self.tables.sessions, self.tables.connections, self.tables.rate_limits)
 
 
 def _number(value: float) -> str:

@@ -1,0 +1,148 @@
+"""DynamoDB faults for the scenario's ``dynamodb-errors`` phase, two ways.
+
+`ProxyFaults` (the in-process emulator): calls go through a `FaultProxy` on 127.0.0.1 that
+answers a share of them with a 500 or a throttling error before they reach the emulator.
+Only while faults are on: the proxy opens a connection per request, slower than the
+emulator's keep-alive.
+
+`ClientFaults` (``--endpoint-url`` and ``--aws``): a proxy cannot sit in front of real
+AWS, since TLS ends at AWS and SigV4 signs the Host header. So the fault is injected in
+the client: a botocore ``before-send`` handler answers the same share of calls with the
+HTTP response DynamoDB sends for that error; botocore parses it and raises the same
+`ClientError` it raises for a real one, and the call never leaves this machine.
+
+Both: ``set(server_error=0.15, throttle=0.15)`` turns faults on; zeros turn them off.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from typing import Any, Protocol
+
+from shared_metrics.testing.fault_proxy import FaultProxy
+
+# What DynamoDB answers (status, error code, message); botocore reads the code after '#'.
+_SERVER_ERROR = (500, "InternalServerError", "Internal server error (injected by local-run)")
+_THROTTLED = (
+    400,
+    "ThrottlingException",
+    "Rate of requests exceeds the allowed throughput (injected by local-run)",
+)
+
+
+class DynamoDBFaults(Protocol):
+    @property
+    def client(self) -> Any:
+        """The DynamoDB client the handlers use."""
+        ...
+
+    def set(self, *, server_error: float, throttle: float) -> None: ...
+
+    @property
+    def injected(self) -> int:
+        """Calls answered with an injected error so far."""
+        ...
+
+
+def _check_rates(server_error: float, throttle: float) -> None:
+    if not (0 <= server_error and 0 <= throttle and server_error + throttle <= 1):
+        raise ValueError(
+            f"fault rates must be >= 0 and add up to at most 1, got "
+            f"server_error={server_error}, throttle={throttle}"
+        )
+
+
+class ProxyFaults:
+    """Faults from a `FaultProxy` in front of a plain-HTTP endpoint (the emulator)."""
+
+    def __init__(self, proxy: FaultProxy, direct: Any, proxied: Any) -> None:
+        self.proxy = proxy
+        self._direct = direct
+        self._proxied = proxied
+        self._on = False
+
+    @property
+    def client(self) -> Any:
+        return _Switch(self)
+
+    def set(self, *, server_error: float, throttle: float) -> None:
+        _check_rates(server_error, throttle)
+        self.proxy.server_error = server_error
+        self.proxy.throttle = throttle
+        self._on = server_error + throttle > 0
+
+    @property
+    def injected(self) -> int:
+        return self.proxy.counts["server_error"] + self.proxy.counts["throttled"]
+
+
+class _Switch:
+    """Forwards to the proxied client while faults are on, else to the direct one."""
+
+    def __init__(self, faults: ProxyFaults) -> None:
+        self._faults = faults
+
+    def __getattr__(self, name: str) -> Any:
+        faults = self._faults
+        return getattr(faults._proxied if faults._on else faults._direct, name)
+
+
+class _Body:
+    """The ``raw`` of a botocore `AWSResponse`: something with ``stream()``."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Any:
+        yield self._data
+
+
+class ClientFaults:
+    """Faults injected into ``client`` (a boto3 DynamoDB client) by a before-send handler."""
+
+    def __init__(self, client: Any, seed: int | None = None) -> None:
+        self._client = client
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self.server_error = 0.0
+        self.throttle = 0.0
+        self._injected = 0
+        client.meta.events.register("before-send.dynamodb", self._before_send)
+
+    @property
+    def client(self) -> Any:
+        return self._client
+
+    def set(self, *, server_error: float, throttle: float) -> None:
+        _check_rates(server_error, throttle)
+        self.server_error = server_error
+        self.throttle = throttle
+
+    @property
+    def injected(self) -> int:
+        return self._injected
+
+    def _before_send(self, request: Any, **_: Any) -> Any:
+        from botocore.awsrequest import AWSResponse
+
+        with self._lock:
+            roll = self._rng.random()
+            if roll < self.throttle:
+                fault = _THROTTLED
+            elif roll < self.throttle + self.server_error:
+                fault = _SERVER_ERROR
+            else:
+                return None  # botocore sends the request
+            self._injected += 1
+        status, code, message = fault
+        body = json.dumps(
+            {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
+        ).encode()
+        headers = {
+            "Content-Type": "application/x-amz-json-1.0",
+            "Content-Length": str(len(body)),
+            "x-amzn-RequestId": "local-run-injected-fault",
+        }
+        return AWSResponse(request.url, status, headers, _Body(body))
