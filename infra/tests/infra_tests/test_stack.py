@@ -165,11 +165,25 @@ class _RecordingDynamoDB:
     def __init__(self) -> None:
         self.created: dict[str, dict[str, Any]] = {}
         self.ttl: dict[str, str] = {}
+        self.active: set[str] = set()
 
     def create_table(self, **kwargs: Any) -> None:
         self.created[kwargs["TableName"]] = kwargs
 
+    def get_waiter(self, name: str) -> Any:
+        assert name == "table_exists"
+        recorder = self
+
+        class Waiter:
+            def wait(self, TableName: str, **_: Any) -> None:  # noqa: N803 (boto3's name)
+                assert TableName in recorder.created
+                recorder.active.add(TableName)
+
+        return Waiter()
+
     def update_time_to_live(self, **kwargs: Any) -> None:
+        # Real DynamoDB refuses a TTL change while the table is still being created.
+        assert kwargs["TableName"] in self.active, "TTL set before the table was ACTIVE"
         self.ttl[kwargs["TableName"]] = kwargs["TimeToLiveSpecification"]["AttributeName"]
 
 
