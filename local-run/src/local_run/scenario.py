@@ -559,7 +559,6 @@ def run_scenario(
     # switch interval cuts the wait for the GIL (about 2x faster here).
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(0.0005)
-    saved = os.environ.get("APIGW_MANAGEMENT_ENDPOINT")
     with contextlib.ExitStack() as stack:
         api = stack.enter_context(ManagementApiStub())
         proxy = None
@@ -569,7 +568,15 @@ def run_scenario(
             # Credentials only for the emulator: anywhere else they are the user's own.
             for key, value in EMULATOR_ENV.items():
                 os.environ.setdefault(key, value)
-        os.environ["APIGW_MANAGEMENT_ENDPOINT"] = api.endpoint_url
+        # What the Lambda runtime and the stack give the functions: their Region (clients
+        # the handlers build themselves, e.g. the Management API's, need it) and the API.
+        stack.enter_context(
+            _environment(
+                APIGW_MANAGEMENT_ENDPOINT=api.endpoint_url,
+                AWS_REGION=backend.region,
+                AWS_DEFAULT_REGION=backend.region,
+            )
+        )
         tables = admin_store(backend)
         try:
             tables.create_tables()
@@ -595,13 +602,23 @@ def run_scenario(
             result.injected_faults = driver.faults.injected
         finally:
             sys.setswitchinterval(switch_interval)
-            if saved is None:
-                os.environ.pop("APIGW_MANAGEMENT_ENDPOINT", None)
-            else:
-                os.environ["APIGW_MANAGEMENT_ENDPOINT"] = saved
     result.end = result.spans[-1].end
     result.wall_seconds = time.perf_counter() - wall
     return result
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _delete_tables(store: SessionStore) -> None:
