@@ -24,12 +24,15 @@ over a past window instead (see `local_run.backtest`).
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from local_run.evaluator import AlarmState, Evaluation, MetricStore, evaluate
@@ -56,6 +59,7 @@ STACK_NAME = "ws-local"
 # look: AWS publishes within seconds to a couple of minutes; LocalStack at once.
 READBACK = {"aws": (300.0, 20.0), "endpoint": (30.0, 2.0)}
 DEFAULT_PLOT = "local-run-report.png"
+DEFAULT_LOG = "local-run-handlers.log"
 INLINE_HANDLER = "def handler(event, context):\n    return {'statusCode': 200}\n"
 
 
@@ -154,6 +158,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"write the alarms' datapoints over time to this PNG (default: {DEFAULT_PLOT})",
     )
     parser.add_argument("--no-plot", action="store_true", help="do not write the plot")
+    parser.add_argument(
+        "--log", default=DEFAULT_LOG, metavar="PATH",
+        help=f"write the handlers' log lines here, not to the terminal (default: {DEFAULT_LOG})",
+    )
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.phases.split(",") if n.strip()]
     unknown = [n for n in names if n not in PHASE_NAMES]
@@ -230,6 +238,36 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
+    with _handler_log(args.log) as log_path:
+        status = _run(args, alarms, function_names, by_key, wanted)
+    lines = sum(1 for _ in log_path.open(encoding="utf-8"))
+    print(f"handler log: {log_path.resolve()} ({lines} lines)")
+    return status
+
+
+@contextlib.contextmanager
+def _handler_log(path: str) -> Iterator[Path]:
+    """The handlers' structured log lines (warnings and errors: thousands in a fault phase)
+    go to a file, so that the terminal shows the progress bar and the report."""
+    log_path = Path(path)
+    handler = logging.FileHandler(log_path, mode="w", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield log_path
+    finally:
+        root.removeHandler(handler)
+        handler.close()
+
+
+def _run(
+    args: argparse.Namespace,
+    alarms: TemplateAlarms,
+    function_names: dict[str, str],
+    by_key: dict[str, str],
+    wanted: set[str],
+) -> int:
     phases = args.phase_list
     total_ticks = sum(1 for _ in phases) * args.phase_minutes * 12
     bar: Any = None

@@ -54,6 +54,7 @@ def test_a_run_on_an_endpoint_keeps_to_itself_and_reads_back_with_getmetricdata(
         "--endpoint-url", endpoint.endpoint_url, "--region", REGION,
         "--phases", "baseline,rate-limit-abuse,dynamodb-errors",
         "--no-progress", "--plot", str(plot), "--readback-wait", "5",
+        "--log", str(tmp_path / "handlers.log"),
     ])
     out = capsys.readouterr().out
     assert code == 0, out
@@ -79,6 +80,10 @@ def test_a_run_on_an_endpoint_keeps_to_itself_and_reads_back_with_getmetricdata(
     missing = next(line for line in out.splitlines() if line.startswith("no datapoints read"))
     assert "AudioProcessingLatency[] p95" in missing
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # The handlers' structured warnings went to the log file, not the terminal.
+    log = (tmp_path / "handlers.log").read_text()
+    assert '"event": "ConnectionClosedForRateLimit"' in log
+    assert f"handler log: {tmp_path / 'handlers.log'}" in out
 
 
 def test_getmetricdata_isolates_the_statistics_the_endpoint_fails_on(
