@@ -47,6 +47,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from unittest import mock
 
 from audio_transcription import metrics_spec as audio_spec
 from audio_transcription.audio_buffer import SessionAudioBuffers
@@ -571,10 +572,13 @@ def run_scenario(
         # What the Lambda runtime and the stack give the functions: their Region (clients
         # the handlers build themselves, e.g. the Management API's, need it) and the API.
         stack.enter_context(
-            _environment(
-                APIGW_MANAGEMENT_ENDPOINT=api.endpoint_url,
-                AWS_REGION=backend.region,
-                AWS_DEFAULT_REGION=backend.region,
+            mock.patch.dict(
+                os.environ,
+                {
+                    "APIGW_MANAGEMENT_ENDPOINT": api.endpoint_url,
+                    "AWS_REGION": backend.region,
+                    "AWS_DEFAULT_REGION": backend.region,
+                },
             )
         )
         tables = admin_store(backend)
@@ -605,20 +609,6 @@ def run_scenario(
     result.end = result.spans[-1].end
     result.wall_seconds = time.perf_counter() - wall
     return result
-
-
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {key: os.environ.get(key) for key in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _delete_tables(store: SessionStore) -> None:

@@ -9,14 +9,14 @@ created, and a Management API stub. Sets the environment the code under test rea
 
 from __future__ import annotations
 
-import os
-from types import TracebackType
 from typing import Any
+from unittest import mock
 
 from session_management.rate_limit import RateLimiter, RateLimitPolicy
 from session_management.store import SessionStore, TableNames, dynamodb_client
 from session_management.testing.management_api_stub import ManagementApiStub
 from shared_metrics.testing.aws_emulator import AwsEmulator
+from shared_metrics.testing.lifecycle import StartStop
 
 TABLES = TableNames(sessions="test-sessions", connections="test-connections", rate_limits="test-rl")
 
@@ -29,25 +29,27 @@ SMALL_RATE_LIMITS = RateLimitPolicy(
 )
 
 
-class LocalAws:
+class LocalAws(StartStop):
     def __init__(self) -> None:
         self.emulator = AwsEmulator()
         self.api = ManagementApiStub()
-        self._saved_env: dict[str, str | None] = {}
+        self._env: Any = None
         self._client: Any = None
 
     def start(self) -> LocalAws:
         self.emulator.start()
         self.api.start()
-        self._set_env(
+        self._env = mock.patch.dict(
+            "os.environ",
             {
                 "AWS_ENDPOINT_URL": self.emulator.endpoint_url,
                 "APIGW_MANAGEMENT_ENDPOINT": self.api.endpoint_url,
                 "SESSIONS_TABLE": TABLES.sessions,
                 "CONNECTIONS_TABLE": TABLES.connections,
                 "RATE_LIMIT_TABLE": TABLES.rate_limits,
-            }
+            },
         )
+        self._env.start()
         self._client = dynamodb_client()
         # moto's backends are per process, shared by every server in it: start clean.
         self.reset()
@@ -56,11 +58,9 @@ class LocalAws:
     def stop(self) -> None:
         self.api.stop()
         self.emulator.stop()
-        for key, value in self._saved_env.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+        if self._env is not None:
+            self._env.stop()
+            self._env = None
 
     def reset(self) -> None:
         """Empty tables and a stub with no messages, over the emulator's own API."""
@@ -81,19 +81,3 @@ class LocalAws:
         if clock is None:
             return RateLimiter(self._client, TABLES.rate_limits, policy)
         return RateLimiter(self._client, TABLES.rate_limits, policy, clock)
-
-    def _set_env(self, values: dict[str, str]) -> None:
-        for key, value in values.items():
-            self._saved_env.setdefault(key, os.environ.get(key))
-            os.environ[key] = value
-
-    def __enter__(self) -> LocalAws:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()

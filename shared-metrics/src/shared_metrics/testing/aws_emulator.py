@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import socket
-from types import TracebackType
+
+from shared_metrics.testing.lifecycle import StartStop
 
 # Requests to the emulator are signed like real ones; these keep botocore from looking for
 # real credentials on a developer's machine.
@@ -21,7 +22,7 @@ EMULATOR_ENV = {
 }
 
 
-class AwsEmulator:
+class AwsEmulator(StartStop):
     """Start with ``with AwsEmulator() as aws:``; ``aws.endpoint_url`` is where it listens."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
@@ -59,17 +60,6 @@ class AwsEmulator:
             endpoint_url=self.endpoint_url,
             region_name=os.environ.get("AWS_DEFAULT_REGION", EMULATOR_ENV["AWS_DEFAULT_REGION"]),
         )
-
-    def __enter__(self) -> AwsEmulator:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def unused_loopback_url() -> str:

@@ -1,7 +1,7 @@
 """An HTTP server on 127.0.0.1 in a daemon thread: the base of the local AWS stand-ins.
 
-A subclass answers each request in `handle`; this class owns the socket (a free port), the
-thread and the ``with`` protocol, so each stand-in is only its own behaviour.
+A subclass answers each request in `handle`; this class owns the socket (a free port) and the
+thread, so each stand-in is only its own behaviour.
 """
 
 from __future__ import annotations
@@ -10,13 +10,14 @@ import threading
 from collections.abc import Mapping
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Self
+
+from shared_metrics.testing.lifecycle import StartStop
 
 Reply = tuple[int, Mapping[str, str], bytes]  # status, headers, body
 
 
-class LoopbackServer:
+class LoopbackServer(StartStop):
     """Subclasses implement `handle`; ``headers`` look up names case-insensitively."""
 
     def __init__(self) -> None:
@@ -60,14 +61,3 @@ class LoopbackServer:
     def stop(self) -> None:
         self._server.shutdown()
         self._server.server_close()
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
