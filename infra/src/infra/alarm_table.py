@@ -104,10 +104,6 @@ class Window:
     def period_seconds(self) -> int:
         return int(self.period.total_seconds())
 
-    @property
-    def minutes(self) -> int:
-        return self.period_seconds * self.evaluation_periods // 60
-
 
 def sustained(minutes: int) -> Window:
     """Breached in every 1-minute period for ``minutes`` minutes."""

@@ -47,10 +47,6 @@ class Table(enum.Enum):
     RATE_LIMITS = store.RATE_LIMIT_TABLE_ENV
 
 
-# A Query on the connections table's bySession index (a resource of its own in IAM).
-SESSION_INDEX = "index"
-
-
 class ConnectionMethod(enum.Enum):
     """Management API calls on a client connection (execute-api:ManageConnections)."""
 
@@ -163,6 +159,15 @@ def code_from_dist(
             "holds them."
         )
     return {f.label: lambda_.Code.from_asset(str(root / f.zip_path)) for f in functions}
+
+
+# What synthesis-only users (tests, the local run) deploy instead of the Pants zips.
+INLINE_HANDLER = "def handler(event, context):\n    return {'statusCode': 200}\n"
+
+
+def inline_code(functions: tuple[FunctionSpec, ...] = FUNCTIONS) -> dict[str, lambda_.Code]:
+    """A placeholder handler per function: synthesizes the stack without any zip."""
+    return {f.label: lambda_.Code.from_inline(INLINE_HANDLER) for f in functions}
 
 
 def environment_of(

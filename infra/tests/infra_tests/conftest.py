@@ -8,20 +8,12 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from infra.functions import FUNCTIONS
+from infra.functions import inline_code
 from infra.stack import WebSocketServiceStack
 
 STACK_NAME = "ws-test"
-
-INLINE_HANDLER = "def handler(event, context):\n    return {'statusCode': 200}\n"
-
-
-def inline_code() -> dict[str, lambda_.Code]:
-    return {f.label: lambda_.Code.from_inline(INLINE_HANDLER) for f in FUNCTIONS}
-
 
 def build_stack() -> WebSocketServiceStack:
     return WebSocketServiceStack(cdk.App(), STACK_NAME, code=inline_code())

@@ -24,7 +24,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from local_run.evaluator import AlarmState, Evaluation, evaluate
+from local_run.evaluator import AlarmState, Evaluation, evaluate, lookback_seconds
 from local_run.metric_source import GetMetricDataSource
 
 DAY = 86_400
@@ -59,7 +59,7 @@ def _parse_time(text: str, what: str, parser: argparse.ArgumentParser) -> float:
 
 
 def parse_args(argv: Sequence[str], now: float | None = None) -> argparse.Namespace:
-    from local_run.cli import STACK_NAME, _reachable
+    from local_run.cli import STACK_NAME, require_reachable
 
     parser = argparse.ArgumentParser(
         prog="local-run backtest",
@@ -105,9 +105,7 @@ def parse_args(argv: Sequence[str], now: float | None = None) -> argparse.Namesp
         names[label] = name
     args.function_names = names
     if args.endpoint_url:
-        problem = _reachable(args.endpoint_url)
-        if problem is not None:
-            parser.error(f"endpoint {args.endpoint_url} is unreachable: {problem}")
+        require_reachable(parser, args.endpoint_url)
     return args
 
 
@@ -123,7 +121,8 @@ def main(argv: Sequence[str]) -> int:
     import botocore.exceptions
 
     from infra.functions import FUNCTIONS
-    from local_run.cli import alarm_key, synthesized_alarms
+    from local_run.cli import alarm_key, select_alarms, synthesized_alarms
+    from local_run.scenario import function_name
 
     try:
         client = boto3.session.Session().client(
@@ -140,25 +139,19 @@ def main(argv: Sequence[str]) -> int:
               f"{', '.join(unknown_labels)}; known: {', '.join(sorted(labels))}", file=sys.stderr)
         return 2
     function_names = {
-        label: args.function_names.get(label, f"{args.stack_name}-{label}") for label in labels
+        label: args.function_names.get(label, function_name(args.stack_name, label))
+        for label in labels
     }
     print("synthesizing the stack (CDK) ...", file=sys.stderr)
     alarms = synthesized_alarms(args.stack_name, function_names)
-    by_key = {alarm_key(a.name, args.stack_name): a.name for a in alarms.all_alarms()}
-    known = set(by_key.values())
-    unknown = sorted(w for w in args.alarm if w not in known and w not in by_key)
-    if unknown:
-        print(
-            f"local-run backtest: error: unknown alarm(s) {', '.join(unknown)}; known: "
-            f"{', '.join(sorted(by_key))}",
-            file=sys.stderr,
-        )
+    only, error = select_alarms(alarms, args.stack_name, args.alarm)
+    if error is not None:
+        print(f"local-run backtest: error: {error}", file=sys.stderr)
         return 2
-    only = {by_key.get(w, w) for w in args.alarm}
 
-    # The first evaluation reads up to N + 2 periods before the window's start.
-    lead = max((a.period * (a.evaluation_periods + 2) for a in alarms.metric_alarms), default=0)
-    stats = {q.metric_stat for a in alarms.metric_alarms for q in a.queries if q.metric_stat}
+    # The first evaluations read periods before the window's start.
+    lead = lookback_seconds(alarms.metric_alarms)
+    stats = alarms.metric_stats()
     source = GetMetricDataSource(client)
     try:
         store = source.read_stats(stats, start - lead, end)

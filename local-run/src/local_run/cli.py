@@ -60,7 +60,6 @@ STACK_NAME = "ws-local"
 READBACK = {"aws": (300.0, 20.0), "endpoint": (30.0, 2.0)}
 DEFAULT_PLOT = "local-run-report.png"
 DEFAULT_LOG = "local-run-handlers.log"
-INLINE_HANDLER = "def handler(event, context):\n    return {'statusCode': 200}\n"
 
 
 def synthesized_alarms(stack_name: str, function_names: dict[str, str]) -> TemplateAlarms:
@@ -76,14 +75,12 @@ def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str]
     """The template's alarms, and (FunctionName token, function label); one synth per
     stack name and process (jsii starts node: seconds)."""
     import aws_cdk as cdk
-    from aws_cdk import aws_lambda as lambda_
     from aws_cdk.assertions import Template
 
-    from infra.functions import FUNCTIONS
+    from infra.functions import inline_code
     from infra.stack import WebSocketServiceStack
 
-    code = {f.label: lambda_.Code.from_inline(INLINE_HANDLER) for f in FUNCTIONS}
-    stack = WebSocketServiceStack(cdk.App(), stack_name, code=code)
+    stack = WebSocketServiceStack(cdk.App(), stack_name, code=inline_code())
     alarms = read_alarms(Template.from_stack(stack).to_json())
     tokens = tuple(
         ("{Ref:" + stack.resolve(f.node.default_child.logical_id) + "}", label)  # type: ignore[union-attr]
@@ -94,6 +91,19 @@ def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str]
 
 def alarm_key(name: str, stack_name: str) -> str:
     return name.removeprefix(f"{stack_name}-")
+
+
+def select_alarms(
+    alarms: TemplateAlarms, stack_name: str, wanted: Sequence[str]
+) -> tuple[set[str], str | None]:
+    """The full names of the ``wanted`` alarms (each given by full name or key), or an
+    error message naming the unknown ones and the known keys."""
+    by_key = {alarm_key(a.name, stack_name): a.name for a in alarms.all_alarms()}
+    known = set(by_key.values())
+    unknown = sorted(w for w in wanted if w not in known and w not in by_key)
+    if unknown:
+        return set(), f"unknown alarm(s) {', '.join(unknown)}; known: {', '.join(sorted(by_key))}"
+    return {by_key.get(w, w) for w in wanted}, None
 
 
 def fired_by_phase(
@@ -109,14 +119,14 @@ def fired_by_phase(
     return fired
 
 
-def _reachable(url: str) -> str | None:
+def require_reachable(parser: argparse.ArgumentParser, url: str) -> None:
+    """Exit 2 with a message unless something answers HTTP at ``url``."""
     try:
         urllib.request.urlopen(url, timeout=3).close()
     except urllib.error.HTTPError:
-        return None  # it answered
+        return  # it answered
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        return str(getattr(exc, "reason", exc))
-    return None
+        parser.error(f"endpoint {url} is unreachable: {getattr(exc, 'reason', exc)}")
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -185,9 +195,7 @@ def _remote_backend(args: argparse.Namespace, parser: argparse.ArgumentParser) -
     import boto3
 
     if args.endpoint_url:
-        problem = _reachable(args.endpoint_url)
-        if problem is not None:
-            parser.error(f"endpoint {args.endpoint_url} is unreachable: {problem}")
+        require_reachable(parser, args.endpoint_url)
     session = boto3.session.Session()
     region = args.region or session.region_name
     if region is None:
@@ -217,29 +225,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return backtest_main(argv[1:])
     args = parse_args(argv)
-    from infra.functions import FUNCTIONS
-
     print("synthesizing the stack (CDK) ...", file=sys.stderr)
-    # Before the run: a bad --alarm fails fast. The run names its functions the same way.
-    function_names = {f.label: f"{args.stack_name}-{f.label}" for f in FUNCTIONS}
-    alarms = synthesized_alarms(args.stack_name, function_names)
-    if args.backend is not None:
-        alarms = alarms.with_namespaces(
-            {ns: args.backend.namespace(ns) for ns in SERVICE_NAMESPACES}
-        )
-    known = {a.name for a in alarms.all_alarms()}
-    wanted = set(args.alarm)
-    by_key = {alarm_key(n, args.stack_name): n for n in known}
-    unknown = sorted(w for w in wanted if w not in known and w not in by_key)
-    if unknown:
-        print(
-            f"local-run: error: unknown alarm(s) {', '.join(unknown)}; known: "
-            f"{', '.join(sorted(by_key))}",
-            file=sys.stderr,
-        )
+    # Before the run, so that a bad --alarm fails fast (alarm names do not depend on the
+    # function names; the synth is cached for the evaluation after the run).
+    only, error = select_alarms(_synthesized(args.stack_name)[0], args.stack_name, args.alarm)
+    if error is not None:
+        print(f"local-run: error: {error}", file=sys.stderr)
         return 2
     with _handler_log(args.log) as log_path:
-        status = _run(args, alarms, function_names, by_key, wanted)
+        status = _run(args, only)
     lines = sum(1 for _ in log_path.open(encoding="utf-8"))
     print(f"handler log: {log_path.resolve()} ({lines} lines)")
     return status
@@ -261,13 +255,7 @@ def _handler_log(path: str) -> Iterator[Path]:
         handler.close()
 
 
-def _run(
-    args: argparse.Namespace,
-    alarms: TemplateAlarms,
-    function_names: dict[str, str],
-    by_key: dict[str, str],
-    wanted: set[str],
-) -> int:
+def _run(args: argparse.Namespace, only: set[str]) -> int:
     phases = args.phase_list
     total_ticks = sum(1 for _ in phases) * args.phase_minutes * 12
     bar: Any = None
@@ -287,14 +275,9 @@ def _run(
                 url, phases, phase_minutes=args.phase_minutes, stack_name=args.stack_name,
                 on_tick=on_tick,
             )
-            moto_store = MotoBackendSource().read(result.start, result.end + 3600)
+            services: MetricStore = MotoBackendSource().read(result.start, result.end + 3600)
         if bar is not None:
             bar.close()
-        for metric in result.lambda_metrics.series():
-            observations = result.lambda_metrics.observations(metric, result.start, result.end + 60)
-            for ts, dist in observations:
-                moto_store.put(LAMBDA_NAMESPACE, metric.name, ts, dist, metric.dimensions)
-        store: MetricStore = moto_store
     else:
         import botocore.exceptions
 
@@ -313,16 +296,19 @@ def _run(
             if bar is not None:
                 bar.close()
 
-    if result.function_names != function_names:
-        raise RuntimeError(f"the run named its functions {result.function_names}")
+    alarms = synthesized_alarms(args.stack_name, result.function_names)
     no_data: list[str] = []
     if args.backend is not None:
+        alarms = alarms.with_namespaces(
+            {ns: args.backend.namespace(ns) for ns in SERVICE_NAMESPACES}
+        )
         remote = _read_back(args, alarms, result)
         if remote is None:
             return 2
-        store, no_data = remote
+        services, no_data = remote
+    # AWS/Lambda: what the Lambda service would have published, from the run's records.
+    store = RoutedStore(services, {LAMBDA_NAMESPACE: result.lambda_metrics})
     evaluation = evaluate(alarms, store, result.start, result.end)
-    only = {by_key.get(w, w) for w in wanted}
     status = report(evaluation, result, args.stack_name, only)
     if no_data:
         print(
@@ -345,18 +331,13 @@ def _run(
 def _read_back(
     args: argparse.Namespace, alarms: TemplateAlarms, result: ScenarioResult
 ) -> tuple[MetricStore, list[str]] | None:
-    """The services' metrics read back with GetMetricData (AWS/Lambda: the run's own
-    records), and the statistics of which nothing came back; None after a printed error."""
+    """The services' metrics read back with GetMetricData, and the statistics of which
+    nothing came back; None after a printed error."""
     import boto3
     import botocore.exceptions
 
     backend: Backend = args.backend
-    stats = {
-        q.metric_stat
-        for a in alarms.metric_alarms
-        for q in a.queries
-        if q.metric_stat is not None and q.metric_stat.metric.namespace != LAMBDA_NAMESPACE
-    }
+    stats = {s for s in alarms.metric_stats() if s.metric.namespace != LAMBDA_NAMESPACE}
     wait, interval = args.readback
     print(f"reading the metrics back with GetMetricData (up to {wait:.0f} s) ...", file=sys.stderr)
     client = boto3.session.Session().client(
@@ -378,7 +359,7 @@ def _read_back(
         for s in stats
         if remote.datapoints(s) == 0
     )
-    return RoutedStore(remote, {LAMBDA_NAMESPACE: result.lambda_metrics}), empty
+    return remote, empty
 
 
 def _describe(stat: MetricStat) -> str:

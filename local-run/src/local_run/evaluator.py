@@ -282,6 +282,16 @@ class StateChange:
     reason: str
 
 
+def default_evaluation_range(alarm: MetricAlarm) -> int:
+    """Periods read at each evaluation: N + 2 (AWS's example reads 5 for N = 3)."""
+    return alarm.evaluation_periods + 2
+
+
+def lookback_seconds(alarms: Iterable[MetricAlarm]) -> int:
+    """How far before a window's start the first evaluations read data."""
+    return max((a.period * default_evaluation_range(a) for a in alarms), default=0)
+
+
 def evaluate_alarm(
     alarm: MetricAlarm,
     store: MetricStore,
@@ -296,7 +306,7 @@ def evaluate_alarm(
         raise EvaluationError(f"empty window: start {start} >= end {end}")
     period = alarm.period
     n, m = alarm.evaluation_periods, alarm.datapoints_to_alarm
-    span = evaluation_range if evaluation_range is not None else n + 2
+    span = evaluation_range if evaluation_range is not None else default_evaluation_range(alarm)
     if span < n:
         raise EvaluationError(f"evaluation_range {span} is shorter than N = {n}")
     cache: dict[float, float | None] = {}

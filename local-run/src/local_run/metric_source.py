@@ -1,4 +1,4 @@
-"""Where the evaluator's metric data comes from: a small `MetricSource` interface.
+"""Where the evaluator's metric data comes from.
 
 `MotoBackendSource` reads the raw datums PutMetricData stored in the in-process moto
 CloudWatch backend (the state of `shared_metrics.testing.aws_emulator.AwsEmulator` when it
@@ -43,12 +43,6 @@ MOTO_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
 
 
-class MetricSource(Protocol):
-    def read(self, start: float, end: float) -> InMemoryMetricStore:
-        """Every datum with ``start <= timestamp < end`` (epoch seconds), exact dimensions."""
-        ...
-
-
 def _epoch(timestamp: Any) -> float:
     """moto keeps the Timestamp as the protocol parser produced it."""
     if isinstance(timestamp, datetime):
@@ -70,7 +64,6 @@ class MotoBackendSource:
     def __init__(self, region: str = DEFAULT_REGION, account: str = MOTO_ACCOUNT) -> None:
         self.region = region
         self.account = account
-        self.skipped_aggregates = 0  # StatisticValues datums: no raw values to evaluate
 
     def _datums(self) -> list[Any]:
         from moto.cloudwatch.models import cloudwatch_backends
@@ -79,16 +72,15 @@ class MotoBackendSource:
         return list(backend.metric_data)
 
     def read(self, start: float, end: float) -> InMemoryMetricStore:
+        """Every datum with ``start <= timestamp < end`` (epoch seconds), exact dimensions."""
         from moto.cloudwatch.models import MetricDatum
 
         # moto stores a value with count n as n datums: fold them back into value -> count.
         grouped: dict[tuple[str, str, tuple[tuple[str, str], ...], float], dict[float, float]]
         grouped = defaultdict(lambda: defaultdict(float))
-        self.skipped_aggregates = 0
         for datum in self._datums():
             if not isinstance(datum, MetricDatum):
-                self.skipped_aggregates += 1
-                continue
+                continue  # StatisticValues datums: no raw values to evaluate
             ts = _epoch(datum.timestamp)
             if not start <= ts < end:
                 continue

@@ -200,6 +200,11 @@ PHASES: tuple[Phase, ...] = (
 PHASE_NAMES = tuple(p.name for p in PHASES)
 
 
+def function_name(stack_name: str, label: str) -> str:
+    """The FunctionName a function gets locally (and the backtest's default for a stack)."""
+    return f"{stack_name}-{label}"
+
+
 def phases_named(names: Sequence[str]) -> tuple[Phase, ...]:
     """The phases with these names, in the order given; raises KeyError for an unknown one."""
     by_name = {p.name: p for p in PHASES}
@@ -387,7 +392,9 @@ class _Driver:
             session_status.HANDLER_NAME: session_status.build_handler(session_services),
             audio_processor.HANDLER_NAME: audio_processor.build_handler(audio_services),
         }
-        result.function_names.update({label: f"{stack_name}-{label}" for label in self.handlers})
+        result.function_names.update(
+            {label: function_name(stack_name, label) for label in self.handlers}
+        )
         self.speakers = {"speaker-a": "sess-a", "speaker-b": "sess-b"}
         self.listeners: dict[str, list[str]] = {
             s: [f"{s}-listener-{i}" for i in range(3)] for s in self.speakers.values()

@@ -197,11 +197,11 @@ class TemplateAlarms:
                 return alarm
         raise KeyError(f"no alarm named {name!r}")
 
-    def by_logical_id(self, logical_id: str) -> MetricAlarm | CompositeAlarm:
-        for alarm in self.all_alarms():
-            if alarm.logical_id == logical_id:
-                return alarm
-        raise KeyError(f"no alarm with logical id {logical_id!r}")
+    def metric_stats(self) -> frozenset[MetricStat]:
+        """Every metric statistic the metric alarms read."""
+        return frozenset(
+            q.metric_stat for a in self.metric_alarms for q in a.queries if q.metric_stat
+        )
 
     def unresolved_dimension_values(self) -> frozenset[str]:
         """Dimension values that are still tokens (``{Ref:X}``)."""

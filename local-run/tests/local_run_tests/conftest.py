@@ -7,20 +7,15 @@ from typing import Any
 
 import aws_cdk as cdk
 import pytest
-from aws_cdk import aws_lambda as lambda_
 from aws_cdk.assertions import Template
 
-from infra.functions import FUNCTIONS
+from infra.functions import inline_code
 from infra.stack import WebSocketServiceStack
 
 STACK_NAME = "ws-test"
 
-INLINE_HANDLER = "def handler(event, context):\n    return {'statusCode': 200}\n"
-
-
 def build_stack() -> WebSocketServiceStack:
-    code = {f.label: lambda_.Code.from_inline(INLINE_HANDLER) for f in FUNCTIONS}
-    return WebSocketServiceStack(cdk.App(), STACK_NAME, code=code)
+    return WebSocketServiceStack(cdk.App(), STACK_NAME, code=inline_code())
 
 
 @pytest.fixture(scope="session")

@@ -7,11 +7,18 @@ from pathlib import Path
 
 import pytest
 
-from local_run.cli import fired_by_phase, main, synthesized_alarms
+from infra.functions import FUNCTIONS
+from local_run.cli import alarm_key, fired_by_phase, main, synthesized_alarms
 from local_run.evaluator import evaluate
-from local_run.metric_source import MotoBackendSource
+from local_run.metric_source import MotoBackendSource, RoutedStore
 from local_run.plot import alarm_series, write_plot
-from local_run.scenario import LAMBDA_NAMESPACE, local_backend, phases_named, run_scenario
+from local_run.scenario import (
+    LAMBDA_NAMESPACE,
+    PHASES,
+    local_backend,
+    phases_named,
+    run_scenario,
+)
 from shared_metrics.testing.aws_emulator import unused_loopback_url
 
 STACK = "ws-e2e"
@@ -24,10 +31,8 @@ def test_a_short_scenario_fires_the_alarms_of_its_fault_phase(tmp_path: Path) ->
     with local_backend() as url:
         # Simulated latency only: which alarms fire must not depend on this machine's speed.
         result = run_scenario(url, phases, phase_minutes=5, stack_name=STACK, real_latency=False)
-        store = MotoBackendSource().read(result.start, result.end + 3600)
-    for metric in result.lambda_metrics.series():
-        for ts, dist in result.lambda_metrics.observations(metric, result.start, result.end):
-            store.put(LAMBDA_NAMESPACE, metric.name, ts, dist, metric.dimensions)
+        services = MotoBackendSource().read(result.start, result.end + 3600)
+    store = RoutedStore(services, {LAMBDA_NAMESPACE: result.lambda_metrics})
     alarms = synthesized_alarms(STACK, result.function_names)
     evaluation = evaluate(alarms, store, result.start, result.end)
     fired = fired_by_phase(evaluation, result, STACK)
@@ -59,6 +64,15 @@ def test_a_short_scenario_fires_the_alarms_of_its_fault_phase(tmp_path: Path) ->
     outage = result.spans[1]
     assert max(v or 0 for t, v in series.items() if outage.start <= t < outage.end) > 5
     assert all((v or 0) <= 5 for t, v in series.items() if t < outage.start)
+
+
+def test_every_alarm_a_phase_expects_is_in_the_template() -> None:
+    # The e2e test above runs three phases; a renamed alarm would show in the others only as
+    # DIFFERS in a manual run.
+    alarms = synthesized_alarms(STACK, {f.label: f.label for f in FUNCTIONS})
+    keys = {alarm_key(a.name, STACK) for a in alarms.all_alarms()}
+    for phase in PHASES:
+        assert phase.expected <= keys, (phase.name, sorted(phase.expected - keys))
 
 
 @pytest.mark.parametrize(
