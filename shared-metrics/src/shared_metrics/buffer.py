@@ -8,9 +8,12 @@ value instead of one per sample. Memory is bounded by the number of distinct val
 from __future__ import annotations
 
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
-from collections.abc import Iterable
 
 from shared_metrics.series import Series, SeriesBatch
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Iterable
 
 # When full, evict down to this fraction of the cap at once, so eviction is amortized
 # instead of scanning the dict for its oldest key on every record.

@@ -12,7 +12,8 @@ class Series:
 
     Instances are interned by the emitter, so they hash by identity (the fastest hash there
     is, and this is the hot path). Two instances with the same content can still meet in one
-    flush (after a cache reset, or a sink's leftovers); sinks merge them by `content_key`.
+    flush (after a cache reset, or a sink's leftovers); sinks merge them by name, dimension
+    values and sets.
     """
 
     __slots__ = ("spec", "dimensions", "dimension_sets", "weight")
@@ -28,9 +29,6 @@ class Series:
         self.dimension_sets = dimension_sets
         # A sample becomes one datapoint per dimension set: the unit of delivery accounting.
         self.weight = len(dimension_sets)
-
-    def content_key(self) -> tuple[str, tuple[tuple[str, str], ...], tuple[tuple[str, ...], ...]]:
-        return (self.spec.name, self.dimensions, self.dimension_sets)
 
     def project(self, dimension_set: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
         """The (name, value) pairs of one dimension set, in the set's order."""

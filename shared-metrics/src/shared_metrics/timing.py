@@ -23,8 +23,9 @@ _CO_COROUTINE = 0x80
 class Timer:
     """Records the time spent in a ``with`` block or a decorated call, also when it raises.
 
-    The value is in the spec's unit (Milliseconds, Microseconds or Seconds). Each ``with``
-    and each decorated call measures on its own, so one timer can wrap concurrent calls.
+    The value is in the spec's unit (Milliseconds, Microseconds or Seconds). Each decorated
+    call measures on its own, so a decorator can wrap concurrent calls; a ``with`` block
+    keeps its start on the timer, so use one `MetricsEmitter.timer(...)` per block.
     """
 
     __slots__ = ("_emitter", "_spec", "_dimensions", "_factor", "_start")
@@ -53,30 +54,39 @@ class Timer:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self._finish(self._start)
+
+    def _finish(self, start: float) -> None:
         if self._factor is None:
             self._emitter.reject_timer(self._spec)
         else:
             self._emitter.record(
-                self._spec,
-                (self._emitter.timer_clock() - self._start) * self._factor,
-                self._dimensions,
+                self._spec, (self._emitter.timer_clock() - start) * self._factor, self._dimensions
             )
 
     def __call__(self, func: F) -> F:
-        emitter, spec, dimensions = self._emitter, self._spec, self._dimensions
+        # Each call keeps its own start (concurrent calls share this timer) and reuses what
+        # __init__ worked out once, instead of building a Timer per call.
+        clock, finish = self._emitter.timer_clock, self._finish
         code = getattr(func, "__code__", None)
         if code is not None and code.co_flags & _CO_COROUTINE:
 
             @functools.wraps(func)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                with Timer(emitter, spec, dimensions):
+                start = clock()
+                try:
                     return await func(*args, **kwargs)
+                finally:
+                    finish(start)
 
             return async_wrapper  # type: ignore[return-value]
 
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            with Timer(emitter, spec, dimensions):
+            start = clock()
+            try:
                 return func(*args, **kwargs)
+            finally:
+                finish(start)
 
         return wrapper  # type: ignore[return-value]

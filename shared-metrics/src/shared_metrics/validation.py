@@ -7,7 +7,6 @@ and the common case of an ``int`` or finite ``float`` value never calls into thi
 from __future__ import annotations
 
 import enum
-import math
 
 from shared_metrics import limits
 from shared_metrics.spec import MetricSpec
@@ -48,7 +47,8 @@ def _metric_name(spec: object) -> str:
 
 def check_value(spec: MetricSpec, value: object) -> float:
     """Return ``value`` as a number CloudWatch accepts, or raise MetricValidationError."""
-    import numbers  # slow path only
+    import math  # slow path only (cold start)
+    import numbers
 
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise MetricValidationError(

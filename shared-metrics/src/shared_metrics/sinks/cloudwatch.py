@@ -8,7 +8,6 @@ the per-flush time budget is spent. What it could not deliver goes back to the b
 
 from __future__ import annotations
 
-import logging
 import random
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -20,8 +19,6 @@ from shared_metrics import limits
 from shared_metrics.series import Series, SeriesBatch
 from shared_metrics.sinks.base import Discard, PublishResult
 from shared_metrics.spec import MetricSpec
-
-logger = logging.getLogger("shared_metrics")
 
 # Error codes CloudWatch uses for "slow down": retry with backoff.
 THROTTLING_CODES = frozenset(

@@ -11,7 +11,7 @@ import json
 import sys
 
 from shared_metrics import limits
-from shared_metrics.sinks.base import Discard, PublishResult, total_datapoints
+from shared_metrics.sinks.base import Discard, PublishResult
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -74,7 +74,7 @@ class EmfSink:
                 # Only a property that is not JSON can get here (values are validated).
                 discarded.append(Discard("emf_encoding_error", datapoints[key], str(exc)))
 
-        total = total_datapoints(batches)
+        total = sum(datapoints.values())
         lost = sum(d.datapoints for d in discarded)
         if not lines:
             return PublishResult(discarded=discarded)

@@ -37,7 +37,6 @@ class MemorySink:
         self.published: list[PublishedDatum] = []
         self.properties: list[dict[str, object]] = []
         self.fail = False
-        self.publish_calls = 0
 
     def publish(
         self,
@@ -46,7 +45,6 @@ class MemorySink:
         properties: Mapping[str, object],
     ) -> PublishResult:
         with self._lock:
-            self.publish_calls += 1
             if self.fail:
                 return PublishResult(
                     undelivered=list(batches), failures=1, failure_message="MemorySink.fail is set"
