@@ -17,18 +17,13 @@ from audio_transcription.metrics_spec import (
     closed,
 )
 from session_management.common_metrics import ServiceMetrics
-from shared_metrics import MetricsEmitter, Timer, emitter_from_env
+from shared_metrics import Timer
 
 
 class AudioMetrics(ServiceMetrics):
-    """Metrics of `AudioTranscription/WebSocket`.
+    """Metrics of `AudioTranscription/WebSocket`."""
 
-    Without an emitter, one is configured from the environment (`METRICS_SINK`, default EMF
-    to stdout); tests pass an emitter on a `MemorySink`.
-    """
-
-    def __init__(self, emitter: MetricsEmitter | None = None) -> None:
-        super().__init__(emitter if emitter is not None else emitter_from_env(NAMESPACE))
+    NAMESPACE = NAMESPACE
 
     def emit_audio_chunk_received(self, session_id: str | None, chunk_size: int | None) -> None:
         """A sendAudio message arrived; ``chunk_size`` is its decoded size, if it decoded."""

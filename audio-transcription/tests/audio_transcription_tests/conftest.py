@@ -17,42 +17,24 @@ from audio_transcription.transcriber import InProcessTranscriber
 from session_management import metrics_spec as session_spec
 from session_management.metrics import SessionMetrics
 from session_management.services import SessionServices
+from session_management.testing import fixtures
 from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import SMALL_RATE_LIMITS, LocalAws
-from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.memory import MemorySink
+
+local_aws = fixtures.local_aws
+aws = fixtures.aws
+clock = fixtures.clock
+sink = fixtures.sink
 
 # Four 32 KiB chunks fill a session's buffer.
 BUFFER_BYTES = 128 * 1024
 
 
-@pytest.fixture(scope="session")
-def local_aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        yield local
-
-
-@pytest.fixture
-def aws(local_aws: LocalAws) -> LocalAws:
-    local_aws.reset()
-    return local_aws
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sink() -> MemorySink:
-    return MemorySink()
-
-
 @pytest.fixture
 def metrics(sink: MemorySink) -> Iterator[AudioMetrics]:
-    emitter = MetricsEmitter(NAMESPACE, sink, flush_at_exit=False)
-    yield AudioMetrics(emitter)
-    assert emitter.stats().rejected == {}  # every recorded value fit its spec
+    with fixtures.checked_emitter(NAMESPACE, sink) as emitter:
+        yield AudioMetrics(emitter)
 
 
 @pytest.fixture
@@ -84,11 +66,8 @@ def session_sink() -> MemorySink:
 
 
 @pytest.fixture
-def session_services(aws: LocalAws, session_sink: MemorySink, clock: FakeClock) -> SessionServices:
-    emitter = MetricsEmitter(session_spec.NAMESPACE, session_sink, flush_at_exit=False)
-    return SessionServices(
-        store=aws.store(clock),
-        rate_limiter=aws.rate_limiter(SMALL_RATE_LIMITS, clock),
-        metrics=SessionMetrics(emitter),
-        clock=clock,
-    )
+def session_services(
+    aws: LocalAws, session_sink: MemorySink, clock: FakeClock
+) -> Iterator[SessionServices]:
+    with fixtures.checked_emitter(session_spec.NAMESPACE, session_sink) as emitter:
+        yield fixtures.session_services(aws, SessionMetrics(emitter), clock)

@@ -22,7 +22,7 @@ from session_management.common_specs import (
     RATE_LIMIT_VIOLATIONS,
     closed,
 )
-from shared_metrics import MetricsEmitter, MetricSpec, Timer
+from shared_metrics import MetricsEmitter, MetricSpec, Timer, emitter_from_env
 
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
@@ -33,10 +33,16 @@ CONNECTION_ID_PROPERTY = "ConnectionId"
 
 
 class ServiceMetrics:
-    """Domain-named metrics for one service namespace; the base of each service's emitter."""
+    """Domain-named metrics for one service namespace; the base of each service's emitter.
 
-    def __init__(self, emitter: MetricsEmitter) -> None:
-        self.emitter = emitter
+    Without an emitter, one is configured from the environment (`METRICS_SINK`, default EMF
+    to stdout) for the subclass's `NAMESPACE`; tests pass an emitter on a `MemorySink`.
+    """
+
+    NAMESPACE: str
+
+    def __init__(self, emitter: MetricsEmitter | None = None) -> None:
+        self.emitter = emitter if emitter is not None else emitter_from_env(self.NAMESPACE)
 
     # -- per invocation ----------------------------------------------------------------------
 

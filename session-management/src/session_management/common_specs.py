@@ -21,7 +21,10 @@ def closed(value: object, allowed: tuple[str, ...]) -> str:
 # -- closed sets ----------------------------------------------------------------------------
 
 # Kinds of client message a per-connection rate limit applies to.
-MESSAGE_TYPES = ("control", "audio", "status", OTHER)
+CONTROL = "control"
+AUDIO = "audio"
+STATUS = "status"
+MESSAGE_TYPES = (CONTROL, AUDIO, STATUS, OTHER)
 
 # The Lambda functions (their handler modules), for LambdaErrors.
 HANDLERS = ("connection", "session_status", "audio_processor", OTHER)

@@ -19,18 +19,13 @@ from session_management.metrics_spec import (
     STATUS_QUERY_LATENCY,
     closed,
 )
-from shared_metrics import MetricsEmitter, Timer, emitter_from_env
+from shared_metrics import Timer
 
 
 class SessionMetrics(ServiceMetrics):
-    """Metrics of `SessionManagement/WebSocket`.
+    """Metrics of `SessionManagement/WebSocket`."""
 
-    Without an emitter, one is configured from the environment (`METRICS_SINK`, default EMF
-    to stdout); tests pass an emitter on a `MemorySink`.
-    """
-
-    def __init__(self, emitter: MetricsEmitter | None = None) -> None:
-        super().__init__(emitter if emitter is not None else emitter_from_env(NAMESPACE))
+    NAMESPACE = NAMESPACE
 
     # -- control messages --------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from session_management.common_specs import (
     RATE_LIMIT_VIOLATIONS,
     closed,
 )
+from session_management.sessions import CONTROL_ACTIONS
 from shared_metrics import MetricSpec, Unit
 
 NAMESPACE = "SessionManagement/WebSocket"
@@ -25,15 +26,7 @@ NAMESPACE = "SessionManagement/WebSocket"
 # -- closed sets ----------------------------------------------------------------------------
 
 # Control actions a speaker may send (the WebSocket route keys / "action" values).
-ACTION_TYPES = (
-    "pauseBroadcast",
-    "resumeBroadcast",
-    "muteBroadcast",
-    "unmuteBroadcast",
-    "setVolume",
-    "endSession",
-    OTHER,
-)
+ACTION_TYPES = (*CONTROL_ACTIONS, OTHER)
 
 # Why a notification to a listener failed (API Gateway Management API outcomes).
 NOTIFICATION_ERROR_TYPES = (

@@ -26,14 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from session_management.common_metrics import ServiceMetrics
+
+# Kinds of message (the MessageType closed set); the handlers import them from here.
+from session_management.common_specs import AUDIO, CONTROL, STATUS
 from session_management.env_config import positive_int
 from session_management.store import TTL_ATTRIBUTE, StoreError, call_dynamodb
 from session_management.structured_logging import log_json
-
-# Kinds of message, as in the MessageType dimension.
-CONTROL = "control"
-AUDIO = "audio"
-STATUS = "status"
 
 # Counter items live one window past their own, so clock skew between instances cannot
 # resurrect a window the TTL already removed.
@@ -75,9 +73,6 @@ class RateLimitDecision:
     count: int = 0  # messages of this type in the current window, this one included
     violations: int = 0  # violations in the current violation window
     close_connection: bool = False
-
-
-ALLOWED = RateLimitDecision(allowed=True)
 
 
 class RateLimiter:

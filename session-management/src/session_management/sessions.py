@@ -10,9 +10,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from session_management.notifier import BroadcastResult, ListenerNotifier
 from session_management.store import MAX_VOLUME, MIN_VOLUME, Session, SessionState, SessionStore
 from session_management.websocket import require_int
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: the notifier imports the metric specs, which import this
+    from session_management.notifier import BroadcastResult, ListenerNotifier
 
 PAUSE = "pauseBroadcast"
 RESUME = "resumeBroadcast"

@@ -45,7 +45,6 @@ class WebSocketRequest:
     connection_id: str
     domain_name: str | None = None
     stage: str | None = None
-    request_id: str | None = None
     query: Mapping[str, str] = field(default_factory=dict)
     body: str | None = None
 
@@ -94,7 +93,6 @@ def parse_event(event: object) -> WebSocketRequest:
         connection_id=connection_id,
         domain_name=_optional_str(context.get("domainName")),
         stage=_optional_str(context.get("stage")),
-        request_id=_optional_str(context.get("requestId")),
         query=_string_map(event.get("queryStringParameters")),
         body=_body(event),
     )

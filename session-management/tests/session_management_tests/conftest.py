@@ -10,47 +10,23 @@ import pytest
 from session_management.metrics import SessionMetrics
 from session_management.metrics_spec import NAMESPACE
 from session_management.services import SessionServices
+from session_management.testing import fixtures
 from session_management.testing.fake_clock import FakeClock
-from session_management.testing.local_aws import SMALL_RATE_LIMITS, LocalAws
-from shared_metrics import MetricsEmitter
+from session_management.testing.local_aws import LocalAws
 from shared_metrics.sinks.memory import MemorySink
 
-
-@pytest.fixture(scope="session")
-def local_aws() -> Iterator[LocalAws]:
-    with LocalAws() as local:
-        yield local
-
-
-@pytest.fixture
-def aws(local_aws: LocalAws) -> LocalAws:
-    local_aws.reset()
-    return local_aws
-
-
-@pytest.fixture
-def sink() -> MemorySink:
-    return MemorySink()
+local_aws = fixtures.local_aws
+aws = fixtures.aws
+clock = fixtures.clock
+sink = fixtures.sink
 
 
 @pytest.fixture
 def metrics(sink: MemorySink) -> Iterator[SessionMetrics]:
-    emitter = MetricsEmitter(NAMESPACE, sink, flush_at_exit=False)
-    yield SessionMetrics(emitter)
-    # Every value the handlers recorded was valid for its spec.
-    assert emitter.stats().rejected == {}
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+    with fixtures.checked_emitter(NAMESPACE, sink) as emitter:
+        yield SessionMetrics(emitter)
 
 
 @pytest.fixture
 def services(aws: LocalAws, metrics: SessionMetrics, clock: FakeClock) -> SessionServices:
-    return SessionServices(
-        store=aws.store(clock),
-        rate_limiter=aws.rate_limiter(SMALL_RATE_LIMITS, clock),
-        metrics=metrics,
-        clock=clock,
-    )
+    return fixtures.session_services(aws, metrics, clock)

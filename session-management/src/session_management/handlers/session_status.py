@@ -98,8 +98,8 @@ def _status_query(services: SessionServices, request: WebSocketRequest) -> dict[
 
 
 def _periodic_update(services: SessionServices) -> dict[str, Any]:
-    api = services.management_api()
     notifier = services.notifier()
+    api = notifier.api
     sent = failed = ended = 0
     for session in services.store.live_sessions():
         try:

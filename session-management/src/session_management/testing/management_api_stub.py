@@ -45,11 +45,6 @@ class ManagementApiStub(LoopbackServer):
         with self._lock:
             return [json.loads(raw) for raw in self._posted.get(connection_id, [])]
 
-    def all_messages(self) -> dict[str, list[Any]]:
-        with self._lock:
-            ids = list(self._posted)
-        return {c: self.messages(c) for c in ids}
-
     def clear(self) -> None:
         with self._lock:
             self._posted.clear()
