@@ -8,28 +8,20 @@ emulator's keep-alive.
 `ClientFaults` (``--endpoint-url`` and ``--aws``): a proxy cannot sit in front of real
 AWS, since TLS ends at AWS and SigV4 signs the Host header. So the fault is injected in
 the client: a botocore ``before-send`` handler answers the same share of calls with the
-HTTP response DynamoDB sends for that error; botocore parses it and raises the same
-`ClientError` it raises for a real one, and the call never leaves this machine.
+HTTP response DynamoDB sends for that error (`fault_reply`, as the proxy does); botocore
+parses it and raises the same `ClientError` it raises for a real one, and the call never
+leaves this machine.
 
 Both: ``set(server_error=0.15, throttle=0.15)`` turns faults on; zeros turn them off.
 """
 
 from __future__ import annotations
 
-import json
 import random
 import threading
 from typing import Any, Protocol
 
-from shared_metrics.testing.fault_proxy import FaultProxy
-
-# What DynamoDB answers (status, error code, message); botocore reads the code after '#'.
-_SERVER_ERROR = (500, "InternalServerError", "Internal server error (injected by local-run)")
-_THROTTLED = (
-    400,
-    "ThrottlingException",
-    "Rate of requests exceeds the allowed throughput (injected by local-run)",
-)
+from shared_metrics.testing.fault_proxy import FaultProxy, fault_reply
 
 
 class DynamoDBFaults(Protocol):
@@ -130,19 +122,11 @@ class ClientFaults:
         with self._lock:
             roll = self._rng.random()
             if roll < self.throttle:
-                fault = _THROTTLED
+                outcome = "throttled"
             elif roll < self.throttle + self.server_error:
-                fault = _SERVER_ERROR
+                outcome = "server_error"
             else:
                 return None  # botocore sends the request
             self._injected += 1
-        status, code, message = fault
-        body = json.dumps(
-            {"__type": f"com.amazonaws.dynamodb.v20120810#{code}", "message": message}
-        ).encode()
-        headers = {
-            "Content-Type": "application/x-amz-json-1.0",
-            "Content-Length": str(len(body)),
-            "x-amzn-RequestId": "local-run-injected-fault",
-        }
-        return AWSResponse(request.url, status, headers, _Body(body))
+        status, headers, body = fault_reply(outcome, "application/x-amz-json-1.0", "dynamodb")
+        return AWSResponse(request.url, status, dict(headers), _Body(body))

@@ -6,23 +6,26 @@ which statistics the endpoint could not give."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from audio_transcription import metrics_spec as audio_spec
 from local_run.cli import main
-from local_run.faults import ClientFaults
+from local_run.faults import ClientFaults, DynamoDBFaults, ProxyFaults
 from local_run.metric_source import GetMetricDataSource, PeriodStatistics, read_settled
 from local_run.template_alarms import MetricId, MetricStat
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.cloudwatch import CloudWatchSink
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV, AwsEmulator
+from shared_metrics.testing.fault_proxy import FaultProxy
 
 REGION = EMULATOR_ENV["AWS_DEFAULT_REGION"]
 
@@ -154,24 +157,36 @@ def test_read_settled_reads_until_two_reads_agree(
     assert store.period_statistic(STAT, 0) == counts[min(reads, len(counts)) - 1]
 
 
-def test_client_faults_raise_what_dynamodb_would(endpoint: AwsEmulator) -> None:
+@pytest.mark.parametrize("how", ["client", "proxy"])
+def test_faults_raise_what_dynamodb_would(endpoint: AwsEmulator, how: str) -> None:
+    # Both ways (in the client for remote runs, the loopback proxy for the emulator) answer
+    # with DynamoDB's own error codes, so ErrorCode is the same whichever backend ran.
     endpoint.reset()
-    faults = ClientFaults(endpoint.client("dynamodb"), seed=1)
-    assert faults.client.list_tables()["TableNames"] == []
-    for rates, code, status in [
-        ({"server_error": 1.0, "throttle": 0.0}, "InternalServerError", 500),
-        ({"server_error": 0.0, "throttle": 1.0}, "ThrottlingException", 400),
-    ]:
-        faults.set(**rates)
-        with pytest.raises(ClientError) as error:
-            faults.client.list_tables()
-        assert error.value.response["Error"]["Code"] == code
-        assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
-    faults.set(server_error=0.0, throttle=0.0)
-    assert faults.client.list_tables()["TableNames"] == []
-    assert faults.injected >= 2  # botocore may retry an injected fault like a real one
-    with pytest.raises(ValueError, match="add up to at most 1"):
-        faults.set(server_error=0.6, throttle=0.6)
+    with contextlib.ExitStack() as stack:
+        faults: DynamoDBFaults
+        if how == "client":
+            faults = ClientFaults(endpoint.client("dynamodb"), seed=1)
+        else:
+            proxy = stack.enter_context(FaultProxy(endpoint.endpoint_url, seed=1))
+            proxied = boto3.session.Session().client(
+                "dynamodb", endpoint_url=proxy.endpoint_url, region_name=REGION
+            )
+            faults = ProxyFaults(proxy, endpoint.client("dynamodb"), proxied)
+        assert faults.client.list_tables()["TableNames"] == []
+        for rates, code, status in [
+            ({"server_error": 1.0, "throttle": 0.0}, "InternalServerError", 500),
+            ({"server_error": 0.0, "throttle": 1.0}, "ThrottlingException", 400),
+        ]:
+            faults.set(**rates)
+            with pytest.raises(ClientError) as error:
+                faults.client.list_tables()
+            assert error.value.response["Error"]["Code"] == code
+            assert error.value.response["ResponseMetadata"]["HTTPStatusCode"] == status
+        faults.set(server_error=0.0, throttle=0.0)
+        assert faults.client.list_tables()["TableNames"] == []
+        assert faults.injected >= 2  # botocore may retry an injected fault like a real one
+        with pytest.raises(ValueError, match="add up to at most 1"):
+            faults.set(server_error=0.6, throttle=0.6)
 
 
 @pytest.mark.parametrize(

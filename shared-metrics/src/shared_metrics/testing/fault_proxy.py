@@ -64,12 +64,37 @@ def error_response(
     return headers, body
 
 
-# What the proxy answers instead of forwarding: status, AWS error code, message.
+# What the proxy answers instead of forwarding, per service: the status, error code and
+# message that service sends for that fault.
 _FAULTS = {
-    "throttled": (400, "Throttling", "Rate exceeded"),
-    "server_error": (500, "InternalServiceError", "injected server error"),
-    "rejected": (400, "InvalidParameterValue", "The value for parameter MetricData is invalid."),
+    "cloudwatch": {
+        "throttled": (400, "Throttling", "Rate exceeded"),
+        "server_error": (500, "InternalServiceError", "injected server error"),
+        "rejected": (
+            400, "InvalidParameterValue", "The value for parameter MetricData is invalid."
+        ),
+    },
+    "dynamodb": {
+        "throttled": (
+            400, "ThrottlingException", "Rate of requests exceeds the allowed throughput."
+        ),
+        "server_error": (500, "InternalServerError", "Internal server error (injected)"),
+        "rejected": (400, "ValidationException", "injected validation error"),
+    },
 }
+
+
+def fault_reply(outcome: str, content_type: str, service: str = "cloudwatch") -> Reply:
+    """The reply ``service`` sends for a fault (``throttled``, ``server_error``, ``rejected``),
+    in the wire protocol of ``content_type``."""
+    status, code, message = _FAULTS[service][outcome]
+    return (status, *error_response(content_type, status, code, message))
+
+
+def _service(headers: Message) -> str:
+    # DynamoDB's JSON protocol names the operation as DynamoDB_<version>.<Operation>.
+    target = headers.get("X-Amz-Target") or ""
+    return "dynamodb" if target.startswith("DynamoDB_") else "cloudwatch"
 
 
 class FaultProxy(LoopbackServer):
@@ -119,8 +144,7 @@ class FaultProxy(LoopbackServer):
     def handle(self, method: str, path: str, headers: Message, body: bytes) -> Reply:
         outcome = self._decide(body, headers.get("Content-Encoding") or "")
         if outcome != "forwarded":
-            status, code, message = _FAULTS[outcome]
-            return (status, *error_response(headers.get("Content-Type", ""), status, code, message))
+            return fault_reply(outcome, headers.get("Content-Type", ""), _service(headers))
         conn = http.client.HTTPConnection(*self._upstream, timeout=30)
         try:
             forward = {k: v for k, v in headers.items() if k.lower() != "host"}
