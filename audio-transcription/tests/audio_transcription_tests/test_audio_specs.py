@@ -21,7 +21,9 @@ REQUIRED = {
     "TranscribeStreamAttempts": (Unit.COUNT, [()]),
     "RateLimitViolations": (Unit.COUNT, [(), ("MessageType",)]),
     "ConnectionsClosedForRateLimit": (Unit.COUNT, [()]),
-    "LambdaErrors": (Unit.COUNT, [(), ("Handler", "ErrorType")]),
+    "LambdaErrors": (Unit.COUNT, [(), ("Handler",), ("Handler", "ErrorType")]),
+    # Issue 8: the heartbeat of each function's metrics pipeline.
+    "HandlerInvocations": (Unit.COUNT, [(), ("Handler",)]),
     "DynamoDBErrors": (Unit.COUNT, [(), ("Operation", "ErrorCode")]),
 }
 CLOSED_DIMENSIONS = {"Reason", "ErrorType", "MessageType", "Handler", "Operation", "ErrorCode"}

@@ -4,7 +4,12 @@ Each `AlarmDefinition` names the metric it watches by its spec (never by a name 
 again), a statistic, a strict ``>`` threshold, a window, a severity and a short runbook:
 what the alarm means and what to check first. `CloudWatchAlarms` places a service-metric
 alarm in every service whose spec module marks the spec as alarmed (the common specs thus
-get one alarm per namespace) and a Lambda alarm on every function.
+get one alarm per namespace), and each platform alarm on every resource of its kind: every
+function (AWS/Lambda), the WebSocket stage (AWS/ApiGateway), every table (AWS/DynamoDB),
+every alarm topic (AWS/SNS). Thresholds follow AWS's recommended alarms where AWS has one
+(CloudWatch user guide, "Best practice alarm recommendations"); where a window is shorter
+than AWS's (Duration 15 of 15, ConcurrentExecutions 10 of 10, SystemErrors 15 of 15), it is
+because a live audio session cannot wait that long, and the runbook says what confirms it.
 
 Windows read like the issue: ``sustained(5)`` is "for 5 minutes" (every 1-minute period of
 the last 5 breaches), ``total_in(5)`` is "more than N in 5 minutes" (the sum over one
@@ -30,6 +35,7 @@ from session_management.metrics_spec import (
     LISTENER_NOTIFICATION_FAILURES,
     RATE_LIMIT_VIOLATIONS,
 )
+from session_management.common_specs import HANDLER_INVOCATIONS, LAMBDA_ERRORS
 from shared_metrics import MetricSpec, Unit
 
 
@@ -41,8 +47,10 @@ class Severity(enum.Enum):
 
 
 # CloudWatch statistics the table uses.
+P90 = "p90"
 P95 = "p95"
 SUM = "Sum"
+MAXIMUM = "Maximum"
 
 MINUTE = timedelta(minutes=1)
 
@@ -75,14 +83,111 @@ class ErrorRate:
 
 @dataclass(frozen=True)
 class LambdaErrorRate:
-    """``100 * Errors / Invocations`` of one function (AWS/Lambda, FunctionName), in percent."""
+    """Failed requests of one function in percent of its invocations: unhandled failures
+    (AWS/Lambda ``Errors``: crashes, timeouts, out of memory) plus the exceptions the handler
+    guard answers with a 500 (``LambdaErrors`` by Handler, in the function's namespace),
+    over AWS/Lambda ``Invocations``. A period with fewer than ``min_failures`` failed
+    requests counts as 0 %: one failure at very low traffic is not an incident."""
+
+    min_failures: int
+
+    @property
+    def specs(self) -> tuple[MetricSpec, ...]:
+        return ()
+
+    @property
+    def function_specs(self) -> tuple[tuple[MetricSpec, tuple[str, ...]], ...]:
+        return ((LAMBDA_ERRORS, HANDLER_DIMENSION),)
+
+
+class Limit(enum.Enum):
+    """What a relative threshold is a fraction of, read from the deployed function."""
+
+    TIMEOUT_MS = "the function's timeout"
+    CONCURRENCY = "the function's concurrency limit"
+
+
+@dataclass(frozen=True)
+class LambdaMetric:
+    """An AWS/Lambda metric of one function (FunctionName); with ``relative_to``, the
+    threshold is a fraction of that limit of the function."""
+
+    metric_name: str
+    relative_to: Limit | None = None
+
+    @property
+    def specs(self) -> tuple[MetricSpec, ...]:
+        return ()
+
+    @property
+    def function_specs(self) -> tuple[tuple[MetricSpec, tuple[str, ...]], ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """1 in a period where AWS/Lambda counted invocations of the function but none of its
+    own ``HandlerInvocations`` arrived (instrumentation dropped, EMF not extracted, a bad
+    metrics release), else 0; 0 too without traffic."""
+
+    @property
+    def specs(self) -> tuple[MetricSpec, ...]:
+        return ()
+
+    @property
+    def function_specs(self) -> tuple[tuple[MetricSpec, tuple[str, ...]], ...]:
+        return ((HANDLER_INVOCATIONS, HANDLER_DIMENSION),)
+
+
+@dataclass(frozen=True)
+class ApiGatewayMetric:
+    """An AWS/ApiGateway metric of the WebSocket stage (ApiId, Stage)."""
+
+    metric_name: str
 
     @property
     def specs(self) -> tuple[MetricSpec, ...]:
         return ()
 
 
-MetricSource = ServiceMetric | ErrorRate | LambdaErrorRate
+@dataclass(frozen=True)
+class TableThrottles:
+    """AWS/DynamoDB ReadThrottleEvents + WriteThrottleEvents of one table (TableName)."""
+
+    @property
+    def specs(self) -> tuple[MetricSpec, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class TableSystemErrors:
+    """AWS/DynamoDB SystemErrors of one table, summed over the operations the services call
+    (DynamoDB publishes it per TableName and Operation)."""
+
+    @property
+    def specs(self) -> tuple[MetricSpec, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
+class TopicDeliveryFailures:
+    """AWS/SNS NumberOfNotificationsFailed of the alarm topic of ``topic`` (TopicName)."""
+
+    topic: Severity
+
+    @property
+    def specs(self) -> tuple[MetricSpec, ...]:
+        return ()
+
+
+FunctionSource = LambdaErrorRate | LambdaMetric | Heartbeat
+PlatformSource = FunctionSource | ApiGatewayMetric | TableThrottles | TableSystemErrors | (
+    TopicDeliveryFailures
+)
+MetricSource = ServiceMetric | ErrorRate | PlatformSource
+
+# The custom dimension set by which function-scoped alarms read a service metric.
+HANDLER_DIMENSION = ("Handler",)
 
 
 @dataclass(frozen=True)
@@ -110,6 +215,11 @@ def sustained(minutes: int) -> Window:
     return Window(MINUTE, minutes, minutes)
 
 
+def m_of_n(m: int, n: int) -> Window:
+    """Breached in at least ``m`` of the last ``n`` 1-minute periods."""
+    return Window(MINUTE, n, m)
+
+
 def total_in(minutes: int) -> Window:
     """The total over one ``minutes``-long period ("more than N in 5 minutes")."""
     return Window(timedelta(minutes=minutes), 1, 1)
@@ -129,9 +239,14 @@ class AlarmDefinition:
     @property
     def unit_suffix(self) -> str:
         """How the threshold reads: ``100 ms``, ``5 %``, ``10``."""
-        if isinstance(self.source, ErrorRate | LambdaErrorRate):
+        source = self.source
+        if isinstance(source, ErrorRate | LambdaErrorRate):
             return " %"
-        return _UNIT_SUFFIXES.get(self.source.spec.unit, "")
+        if isinstance(source, ServiceMetric):
+            return _UNIT_SUFFIXES.get(source.spec.unit, "")
+        if isinstance(source, LambdaMetric) and source.metric_name == "Duration":
+            return " ms"
+        return ""
 
 
 _UNIT_SUFFIXES = {Unit.MILLISECONDS: " ms", Unit.SECONDS: " s", Unit.MICROSECONDS: " us"}
@@ -141,6 +256,10 @@ _UNIT_SUFFIXES = {Unit.MILLISECONDS: " ms", Unit.SECONDS: " s", Unit.MICROSECOND
 
 CRITICAL = Severity.CRITICAL
 WARNING = Severity.WARNING
+
+# The low-traffic guard of the Lambda error-rate alarms: fewer failed requests than this in a
+# minute count as 0 % (so 5 minutes at > 1 % take at least 15 failures).
+LAMBDA_MIN_FAILURES_PER_MINUTE = 3
 
 ALARMS: tuple[AlarmDefinition, ...] = (
     # Critical: the service is failing its users now.
@@ -175,16 +294,57 @@ ALARMS: tuple[AlarmDefinition, ...] = (
     AlarmDefinition(
         key="LambdaErrorRate",
         severity=CRITICAL,
-        source=LambdaErrorRate(),
+        source=LambdaErrorRate(min_failures=LAMBDA_MIN_FAILURES_PER_MINUTE),
         statistic=SUM,
         threshold=1,
         window=sustained(5),
-        meaning="Invocations of this function fail outright (AWS/Lambda Errors: crashes, "
-        "timeouts, out of memory): clients get no answer.",
-        first_check="the function's log group in Logs Insights ('Task timed out', 'Runtime "
-        "exited', level ERROR) and whether a deploy just happened (roll back). Exceptions the "
-        "handlers answer with a 500 are counted in LambdaErrors (by Handler, ErrorType) on "
-        "the Errors row.",
+        meaning="Requests to this function fail: crashes, timeouts and out-of-memory "
+        "(AWS/Lambda Errors) plus exceptions the handlers answer with a 500 (LambdaErrors). "
+        f"A minute with fewer than {LAMBDA_MIN_FAILURES_PER_MINUTE} failed requests counts "
+        "as 0 %, so a single failure at low traffic pages nobody.",
+        first_check="LambdaErrors by Handler and ErrorType on the Errors row (a 500 from the "
+        "guard: the log line 'UnhandledException' has the traceback), then the log group for "
+        "'Task timed out' or 'Runtime exited', and whether a deploy just happened (roll back).",
+    ),
+    AlarmDefinition(
+        key="Throttles",
+        severity=CRITICAL,
+        source=LambdaMetric("Throttles"),
+        statistic=SUM,
+        threshold=0,
+        window=sustained(5),
+        meaning="Lambda refuses invocations of this function (concurrency exhausted): API "
+        "Gateway answers those clients with an error, audio chunks are lost.",
+        first_check="ConcurrentExecutions of the function against its reserved concurrency "
+        "and the account's (Service Quotas), a traffic surge on the API row, and Duration "
+        "(slower invocations hold concurrency longer).",
+    ),
+    AlarmDefinition(
+        key="ExecutionErrors",
+        severity=CRITICAL,
+        source=ApiGatewayMetric("ExecutionError"),
+        statistic=SUM,
+        threshold=0,
+        window=sustained(5),
+        meaning="API Gateway cannot call the Lambda integration of a route (throttled, "
+        "permission to invoke missing, Lambda service errors): clients' messages fail "
+        "before any handler runs.",
+        first_check="the stage's access log (Logs Insights: integrationError, status, "
+        "routeKey) for the failing route, the functions' Throttles, and the "
+        "AWS::Lambda::Permission of that route's function after a deploy.",
+    ),
+    AlarmDefinition(
+        key="DeliveryFailures",
+        severity=CRITICAL,
+        source=TopicDeliveryFailures(WARNING),
+        statistic=SUM,
+        threshold=0,
+        window=total_in(5),
+        meaning="Warning notifications are not reaching their subscribers: nobody sees "
+        "warnings, so this pages through the critical topic instead.",
+        first_check="the warning topic's subscriptions (confirmed? endpoint up?), the "
+        "SNS delivery status logs, and the topic's KMS key policy (CloudWatch and SNS must "
+        "be allowed to use it).",
     ),
     # Warning: degraded, or heading there.
     AlarmDefinition(
@@ -278,5 +438,93 @@ ALARMS: tuple[AlarmDefinition, ...] = (
         first_check="the function logs (Logs Insights: event = "
         "'ConnectionClosedForRateLimit', by connectionId and messageType): a few clients "
         "suggest abuse; many suggest a client release that sends too fast.",
+    ),
+    AlarmDefinition(
+        key="DurationNearTimeout",
+        severity=WARNING,
+        source=LambdaMetric("Duration", relative_to=Limit.TIMEOUT_MS),
+        statistic=P90,
+        threshold=0.8,
+        window=sustained(5),
+        meaning="Invocations of this function take close to its timeout: a slower "
+        "dependency is about to turn them into timeouts (errors that lose their metrics).",
+        first_check="which dependency is slow: Transcribe init latency, "
+        "ListenerNotificationLatency (post_to_connection), DynamoDB latency of the tables; "
+        "then the function's memory (CPU scales with it).",
+    ),
+    AlarmDefinition(
+        key="ConcurrencyNearLimit",
+        severity=WARNING,
+        source=LambdaMetric("ConcurrentExecutions", relative_to=Limit.CONCURRENCY),
+        statistic=MAXIMUM,
+        threshold=0.9,
+        window=sustained(5),
+        meaning="This function runs close to its concurrency limit: throttling is next.",
+        first_check="traffic on the API row (a surge, or one client flooding: "
+        "RateLimitViolations), Duration (slow invocations hold concurrency), then raise the "
+        "function's reserved concurrency (infra.functions) within the account quota.",
+    ),
+    AlarmDefinition(
+        key="Heartbeat",
+        severity=WARNING,
+        source=Heartbeat(),
+        statistic=SUM,
+        threshold=0,
+        window=sustained(5),
+        meaning="The function is invoked but none of its own metrics arrive: every alarm on "
+        "its namespace sees no data and stays OK, whatever users get.",
+        first_check="the function's log group: are EMF lines ('_aws') still written "
+        "(METRICS_SINK, a deploy that dropped the instrumentation), are they valid (a "
+        "shared-metrics release), and 'metrics' warnings of the library.",
+    ),
+    AlarmDefinition(
+        key="IntegrationErrors",
+        severity=WARNING,
+        source=ApiGatewayMetric("IntegrationError"),
+        statistic=SUM,
+        threshold=25,
+        window=total_in(5),
+        meaning="The Lambda integration of a route answers API Gateway with an error "
+        "(function errors and timeouts): those clients get 'Internal server error'.",
+        first_check="the functions' LambdaErrorRate and DurationNearTimeout, then the "
+        "stage's access log (integrationStatus, integrationError by routeKey).",
+    ),
+    AlarmDefinition(
+        key="Throttles",
+        severity=WARNING,
+        source=TableThrottles(),
+        statistic=SUM,
+        threshold=0,
+        window=m_of_n(3, 5),
+        meaning="DynamoDB throttles requests to this table (on-demand table or partition "
+        "limits): the services' calls fail after retries (DynamoDBErrors).",
+        first_check="DynamoDBErrors by Operation (which calls), hot keys (one session or "
+        "connection read far more than others: Contributor Insights for DynamoDB), and the "
+        "table's on-demand maximum throughput. AWS/DynamoDB alarms ignore missing data: the "
+        "alarm returns to OK at the first minute without throttling.",
+    ),
+    AlarmDefinition(
+        key="SystemErrors",
+        severity=WARNING,
+        source=TableSystemErrors(),
+        statistic=SUM,
+        threshold=0,
+        window=m_of_n(3, 5),
+        meaning="DynamoDB answers requests to this table with 500s (service side): the "
+        "services' calls fail after retries.",
+        first_check="the AWS Health Dashboard for DynamoDB in this Region, then "
+        "DynamoDBErrors by Operation and ErrorCode (InternalServerError).",
+    ),
+    AlarmDefinition(
+        key="DeliveryFailures",
+        severity=WARNING,
+        source=TopicDeliveryFailures(CRITICAL),
+        statistic=SUM,
+        threshold=0,
+        window=total_in(5),
+        meaning="Pages are not reaching their subscribers (PagerDuty, Opsgenie, e-mail): "
+        "critical incidents go unanswered. Notifies the warning topic.",
+        first_check="the critical topic's subscriptions (confirmed? the HTTPS endpoint "
+        "answering 2xx?), the SNS delivery status logs, and the topic's KMS key policy.",
     ),
 )

@@ -5,9 +5,12 @@ before anything is built: every spec a service marks as alarmed is watched, and 
 alarm watches the aggregate series of a spec some service marks as alarmed. A renamed or
 dropped metric therefore fails the synth instead of leaving an alarm watching nothing.
 
-Every alarm compares strictly (``>``), treats missing data as not breaching (no traffic is
-not an incident) and notifies its severity's SNS topic on ALARM and on OK. A composite
-"service degraded" alarm is in ALARM while any critical alarm is.
+Every alarm compares strictly (``>``) and treats missing data as not breaching (no traffic is
+not an incident; the per-function heartbeat catches metrics that stop arriving while the
+function runs). One page per incident: the composite "service degraded" alarm, in ALARM while
+any critical alarm is, is the only alarm that notifies the critical topic (on ALARM and OK);
+the critical alarms themselves notify nobody and show their state on the dashboard. Warning
+alarms notify the warning topic on ALARM and OK.
 """
 
 from __future__ import annotations
@@ -15,25 +18,43 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from datetime import timedelta
+
 from aws_cdk import Duration
+from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_cloudwatch as cw
 from aws_cdk import aws_cloudwatch_actions as cw_actions
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
 from infra.alarm_table import (
     ALARMS,
+    HANDLER_DIMENSION,
     SUM,
     AlarmDefinition,
+    ApiGatewayMetric,
     ErrorRate,
+    Heartbeat,
     LambdaErrorRate,
+    LambdaMetric,
+    Limit,
     MetricSource,
     ServiceMetric,
     Severity,
+    TableSystemErrors,
+    TableThrottles,
+    TopicDeliveryFailures,
     Window,
 )
 from infra.services import AGGREGATE, SERVICES, MonitoredService
+from session_management.common_specs import (
+    DYNAMODB_OPERATIONS,
+    HANDLER_INVOCATIONS,
+    LAMBDA_ERRORS,
+    OTHER,
+)
 from shared_metrics import MetricSpec
 
 COMPARISON = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -73,35 +94,88 @@ def composite_alarm_name(prefix: str) -> str:
     return alarm_name(prefix, Severity.CRITICAL, "Service", SERVICE_DEGRADED_KEY)
 
 
+# -- what the platform alarms are placed on -----------------------------------------------
+
+# AWS namespaces of the platform metrics.
+LAMBDA_NAMESPACE = "AWS/Lambda"
+API_GATEWAY_NAMESPACE = "AWS/ApiGateway"
+DYNAMODB_NAMESPACE = "AWS/DynamoDB"
+SNS_NAMESPACE = "AWS/SNS"
+
+# The scope of the WebSocket stage's alarms in their names.
+STAGE_SCOPE = "WebSocketApi"
+
+# The DynamoDB operations the services call: SystemErrors is published per operation.
+TABLE_OPERATIONS = tuple(op for op in DYNAMODB_OPERATIONS if op != OTHER)
+
+
+@dataclass(frozen=True)
+class MonitoredFunction:
+    """One Lambda function as the alarms see it: its label (the handler module, also the
+    ``Handler`` dimension value), the namespace it publishes to, and its limits as deployed."""
+
+    label: str
+    namespace: str
+    timeout: timedelta
+    concurrency_limit: int
+
+    def limit(self, which: Limit) -> float:
+        if which is Limit.TIMEOUT_MS:
+            return self.timeout.total_seconds() * 1000
+        return float(self.concurrency_limit)
+
+
+@dataclass(frozen=True)
+class Resources:
+    """Everything the platform alarms watch besides the services' namespaces."""
+
+    functions: tuple[MonitoredFunction, ...]
+    stage: bool = True  # the WebSocket stage exists (one per stack)
+    tables: tuple[str, ...] = ()  # table labels, e.g. "SessionsTable"
+    topics: tuple[Severity, ...] = tuple(Severity)
+
+
+def topic_scope(severity: Severity) -> str:
+    return f"{severity.value}AlarmsTopic"
+
+
 # -- planning (plain Python) -----------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class PlannedAlarm:
-    """One alarm to build: a definition applied to one service or one function."""
+    """One alarm to build: a definition applied to one service, function, the stage, a
+    table or a topic (``scope`` names it), with its threshold resolved."""
 
     definition: AlarmDefinition
     name: str
+    scope: str
+    threshold: float
     service: MonitoredService | None = None
-    function: str | None = None
-
-    @property
-    def scope(self) -> str:
-        if self.service is not None:
-            return self.service.label
-        return self.function or ""
+    function: MonitoredFunction | None = None
 
     @property
     def severity(self) -> Severity:
         return self.definition.severity
 
+    @property
+    def source(self) -> MetricSource:
+        return self.definition.source
+
     def watched_series(self) -> tuple[Series, ...]:
-        """The service series this alarm reads (none for AWS/Lambda alarms)."""
-        if self.service is None:
-            return ()
-        return tuple(
-            (self.service.namespace, spec.name, AGGREGATE) for spec in self.definition.source.specs
-        )
+        """The services' own series this alarm reads (namespace, name, dimension names);
+        AWS-namespace metrics are not in it."""
+        if self.service is not None:
+            return tuple(
+                (self.service.namespace, spec.name, AGGREGATE)
+                for spec in self.definition.source.specs
+            )
+        if self.function is not None:
+            return tuple(
+                (self.function.namespace, spec.name, dims)
+                for spec, dims in getattr(self.definition.source, "function_specs", ())
+            )
+        return ()
 
     def description(self) -> str:
         d = self.definition
@@ -110,38 +184,19 @@ class PlannedAlarm:
 
 def plan_alarms(
     prefix: str,
-    functions: Sequence[str],
+    resources: Resources,
     services: Sequence[MonitoredService] = SERVICES,
     definitions: Sequence[AlarmDefinition] = ALARMS,
 ) -> tuple[PlannedAlarm, ...]:
-    """Apply each definition to its services (or functions); raise `AlarmPlanError` when the
+    """Apply each definition to its services or resources; raise `AlarmPlanError` when the
     table and the spec modules disagree."""
     planned: list[PlannedAlarm] = []
     for definition in definitions:
-        source = definition.source
-        if isinstance(source, LambdaErrorRate):
-            targets = [
-                PlannedAlarm(
-                    definition,
-                    alarm_name(prefix, definition.severity, f, definition.key),
-                    function=f,
-                )
-                for f in functions
-            ]
-        else:
-            targets = [
-                PlannedAlarm(
-                    definition,
-                    alarm_name(prefix, definition.severity, s.label, definition.key),
-                    service=s,
-                )
-                for s in services
-                if all(s.alarms_on(spec) for spec in source.specs)
-            ]
+        targets = _targets(prefix, definition, resources, services)
         if not targets:
             raise AlarmPlanError(
                 f"alarm {definition.severity.value} {definition.key} watches nothing: "
-                f"{_what_is_missing(source)}"
+                f"{_what_is_missing(definition.source)}"
             )
         planned.extend(targets)
     _check_coverage(planned, services)
@@ -158,18 +213,47 @@ def plan_alarms(
     return tuple(planned)
 
 
+def _targets(
+    prefix: str,
+    d: AlarmDefinition,
+    resources: Resources,
+    services: Sequence[MonitoredService],
+) -> list[PlannedAlarm]:
+    def at(scope: str, **kwargs: object) -> PlannedAlarm:
+        threshold = d.threshold
+        function = kwargs.get("function")
+        if isinstance(d.source, LambdaMetric) and d.source.relative_to is not None:
+            assert isinstance(function, MonitoredFunction), "function metrics have a function"
+            threshold = d.threshold * function.limit(d.source.relative_to)
+        name = alarm_name(prefix, d.severity, scope, d.key)
+        return PlannedAlarm(d, name, scope, threshold, **kwargs)  # type: ignore[arg-type]
+
+    source = d.source
+    if isinstance(source, LambdaErrorRate | LambdaMetric | Heartbeat):
+        return [at(f.label, function=f) for f in resources.functions]
+    if isinstance(source, ApiGatewayMetric):
+        return [at(STAGE_SCOPE)] if resources.stage else []
+    if isinstance(source, TableThrottles | TableSystemErrors):
+        return [at(table) for table in resources.tables]
+    if isinstance(source, TopicDeliveryFailures):
+        return [at(topic_scope(source.topic))] if source.topic in resources.topics else []
+    return [
+        at(s.label, service=s)
+        for s in services
+        if all(s.alarms_on(spec) for spec in source.specs)
+    ]
+
+
 def _what_is_missing(source: MetricSource) -> str:
-    if isinstance(source, LambdaErrorRate):
-        return "no Lambda functions were given"
-    names = " and ".join(spec.name for spec in source.specs)
-    return f"no service's ALARMED tuple holds {names}"
+    if isinstance(source, ServiceMetric | ErrorRate):
+        names = " and ".join(spec.name for spec in source.specs)
+        return f"no service's ALARMED tuple holds {names}"
+    return f"no resource of its kind was given ({type(source).__name__})"
 
 
 def _check_coverage(planned: Sequence[PlannedAlarm], services: Sequence[MonitoredService]) -> None:
     for service in services:
-        watched = {
-            id(spec) for p in planned if p.service is service for spec in p.definition.source.specs
-        }
+        watched = {id(spec) for p in planned if p.service is service for spec in p.source.specs}
         for spec in service.alarmed:
             if not service.publishes(spec):
                 raise AlarmPlanError(
@@ -193,9 +277,30 @@ def _condition(p: PlannedAlarm) -> str:
             f"{p.service.namespace} {source.errors.name} / {source.attempts.name} "
             f"(per-period sums, 0 without attempts)"
         )
+    elif isinstance(source, LambdaErrorRate) and p.function is not None:
+        what = (
+            f"(AWS/Lambda Errors + {p.function.namespace} LambdaErrors[Handler="
+            f"{p.function.label}]) / Invocations of function {p.function.label} (per-period "
+            f"sums, 0 below {source.min_failures} failed requests)"
+        )
+    elif isinstance(source, LambdaMetric) and p.function is not None:
+        what = f"{d.statistic} AWS/Lambda {source.metric_name} of function {p.function.label}"
+        if source.relative_to is not None:
+            what += f" ({d.threshold:.0%} of {source.relative_to.value})"
+    elif isinstance(source, Heartbeat) and p.function is not None:
+        what = (
+            f"minutes with AWS/Lambda Invocations of function {p.function.label} but no "
+            f"{p.function.namespace} HandlerInvocations[Handler={p.function.label}]"
+        )
+    elif isinstance(source, ApiGatewayMetric):
+        what = f"{d.statistic} AWS/ApiGateway {source.metric_name} of the WebSocket stage"
+    elif isinstance(source, TableThrottles):
+        what = f"AWS/DynamoDB Read+WriteThrottleEvents of table {p.scope}"
+    elif isinstance(source, TableSystemErrors):
+        what = f"AWS/DynamoDB SystemErrors of table {p.scope} (all operations)"
     else:
-        what = f"AWS/Lambda Errors / Invocations of function {p.function} (per-period sums)"
-    return f"{what} > {d.threshold:g}{d.unit_suffix} {_window_text(d.window)}"
+        what = f"AWS/SNS NumberOfNotificationsFailed of topic {p.scope}"
+    return f"{what} > {p.threshold:g}{d.unit_suffix} {_window_text(d.window)}"
 
 
 def _window_text(window: Window) -> str:
@@ -211,6 +316,10 @@ def _window_text(window: Window) -> str:
 
 
 # -- metrics (shared with the dashboard) -------------------------------------------------------
+
+# Lambda's default concurrency quota per account and Region; a function without reserved
+# concurrency is limited by what the account has left.
+DEFAULT_ACCOUNT_CONCURRENCY = 1000
 
 
 def service_metric(
@@ -249,40 +358,144 @@ def error_rate(
     )
 
 
-def lambda_error_rate(
-    label: str, function: lambda_.IFunction, period: Duration, id_suffix: str = ""
-) -> cw.MathExpression:
-    errors, invocations = f"errors{id_suffix}", f"invocations{id_suffix}"
-    return cw.MathExpression(
-        expression=rate_expression(errors, invocations),
-        using_metrics={
-            errors: function.metric_errors(period=period, statistic=SUM),
-            invocations: function.metric_invocations(period=period, statistic=SUM),
-        },
-        period=period,
-        label=f"{label} error rate %",
+def lambda_error_rate_expression(
+    errors: str, handled: str, invocations: str, min_failures: int
+) -> str:
+    """Failed requests (unhandled + handled) in percent of invocations; 0 in a period with
+    fewer than ``min_failures`` failed requests, and without invocations."""
+    failed = f"FILL({errors}, 0) + FILL({handled}, 0)"
+    return (
+        f"IF({invocations} > 0, IF({failed} >= {min_failures}, "
+        f"100 * ({failed}) / {invocations}, 0), 0)"
     )
 
 
+def heartbeat_expression(invocations: str, seen: str) -> str:
+    """1 where the function was invoked but none of its own invocation counts arrived."""
+    return f"IF(FILL({invocations}, 0) > 0, IF(FILL({seen}, 0) == 0, 1, 0), 0)"
+
+
+def _handler_metric(
+    function: MonitoredFunction, spec: MetricSpec, period: Duration
+) -> cw.Metric:
+    return cw.Metric(
+        namespace=function.namespace,
+        metric_name=spec.name,
+        dimensions_map=dict(zip(HANDLER_DIMENSION, (function.label,), strict=True)),
+        statistic=SUM,
+        period=period,
+        label=f"{spec.name} {function.label}",
+    )
+
+
+@dataclass(frozen=True)
+class AlarmTargets:
+    """The CDK resources the platform alarms watch, by scope label."""
+
+    functions: Mapping[str, lambda_.IFunction]
+    stage: apigw.WebSocketStage | None = None
+    tables: Mapping[str, dynamodb.ITable] | None = None
+    topics: Mapping[Severity, sns.ITopic] | None = None
+
+
 def metric_for(
-    source: MetricSource,
+    planned: PlannedAlarm, targets: AlarmTargets, period: Duration, id_suffix: str = ""
+) -> cw.IMetric:
+    """The CloudWatch metric (or metric math) one planned alarm reads."""
+    d = planned.definition
+    source, statistic = d.source, d.statistic
+    if isinstance(source, ServiceMetric | ErrorRate):
+        if planned.service is None:
+            raise AlarmPlanError("a service metric needs a service")
+        if isinstance(source, ErrorRate):
+            return error_rate(planned.service, source, period, id_suffix)
+        return service_metric(planned.service, source.spec, statistic, period)
+    if isinstance(source, LambdaErrorRate | LambdaMetric | Heartbeat):
+        if planned.function is None:
+            raise AlarmPlanError(f"{planned.name} needs a function")
+        return _function_metric(planned.function, targets, source, statistic, period, id_suffix)
+    if isinstance(source, ApiGatewayMetric):
+        if targets.stage is None:
+            raise AlarmPlanError(f"{planned.name} needs the WebSocket stage")
+        return targets.stage.metric(source.metric_name, statistic=statistic, period=period)
+    if isinstance(source, TableThrottles | TableSystemErrors):
+        table = (targets.tables or {}).get(planned.scope)
+        if table is None:
+            raise AlarmPlanError(f"{planned.name}: no table {planned.scope}")
+        return _table_metric(table, source, period, id_suffix, planned.scope)
+    topic = (targets.topics or {}).get(source.topic)
+    if topic is None:
+        raise AlarmPlanError(f"{planned.name}: no topic for {source.topic.value}")
+    return topic.metric_number_of_notifications_failed(statistic=SUM, period=period)
+
+
+def _function_metric(
+    function: MonitoredFunction,
+    targets: AlarmTargets,
+    source: LambdaErrorRate | LambdaMetric | Heartbeat,
     statistic: str,
     period: Duration,
-    *,
-    service: MonitoredService | None = None,
-    function: tuple[str, lambda_.IFunction] | None = None,
-    id_suffix: str = "",
+    id_suffix: str,
 ) -> cw.IMetric:
-    """The CloudWatch metric (or metric math) a source stands for in one service/function."""
+    fn = targets.functions[function.label]
+    if isinstance(source, LambdaMetric):
+        return fn.metric(source.metric_name, statistic=statistic, period=period)
+    invocations = fn.metric_invocations(statistic=SUM, period=period)
     if isinstance(source, LambdaErrorRate):
-        if function is None:
-            raise AlarmPlanError("a Lambda error rate needs a function")
-        return lambda_error_rate(function[0], function[1], period, id_suffix)
-    if service is None:
-        raise AlarmPlanError("a service metric needs a service")
-    if isinstance(source, ErrorRate):
-        return error_rate(service, source, period, id_suffix)
-    return service_metric(service, source.spec, statistic, period)
+        ids = (f"errors{id_suffix}", f"handled{id_suffix}", f"invocations{id_suffix}")
+        return cw.MathExpression(
+            expression=lambda_error_rate_expression(*ids, source.min_failures),
+            using_metrics={
+                ids[0]: fn.metric_errors(statistic=SUM, period=period),
+                ids[1]: _handler_metric(function, LAMBDA_ERRORS, period),
+                ids[2]: invocations,
+            },
+            period=period,
+            label=f"{function.label} failed requests %",
+        )
+    inv, seen = f"invocations{id_suffix}", f"seen{id_suffix}"
+    return cw.MathExpression(
+        expression=heartbeat_expression(inv, seen),
+        using_metrics={inv: invocations, seen: _handler_metric(function, HANDLER_INVOCATIONS, period)},
+        period=period,
+        label=f"{function.label} invoked without metrics",
+    )
+
+
+def _table_metric(
+    table: dynamodb.ITable,
+    source: TableThrottles | TableSystemErrors,
+    period: Duration,
+    id_suffix: str,
+    label: str,
+) -> cw.MathExpression:
+    def metric(name: str, **dims: str) -> cw.Metric:
+        return cw.Metric(
+            namespace=DYNAMODB_NAMESPACE,
+            metric_name=name,
+            dimensions_map={"TableName": table.table_name, **dims},
+            statistic=SUM,
+            period=period,
+        )
+
+    if isinstance(source, TableThrottles):
+        using = {
+            f"reads{id_suffix}": metric("ReadThrottleEvents"),
+            f"writes{id_suffix}": metric("WriteThrottleEvents"),
+        }
+        what = "throttle events"
+    else:
+        using = {
+            f"{op.lower()}{id_suffix}": metric("SystemErrors", Operation=op)
+            for op in TABLE_OPERATIONS
+        }
+        what = "system errors"
+    return cw.MathExpression(
+        expression=" + ".join(f"FILL({i}, 0)" for i in using),
+        using_metrics=using,
+        period=period,
+        label=f"{label} {what}",
+    )
 
 
 # -- the construct -----------------------------------------------------------------------------
@@ -295,12 +508,37 @@ class BuiltAlarm:
     metric: cw.IMetric
 
 
+def monitored_functions(
+    functions: Mapping[str, lambda_.Function],
+    namespaces: Mapping[str, str],
+    account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
+) -> tuple[MonitoredFunction, ...]:
+    """The functions with the limits they are deployed with, read from the CDK functions
+    (the timeout, and the reserved concurrency or else the account's quota)."""
+    monitored = []
+    for label, fn in functions.items():
+        if fn.timeout is None:
+            raise AlarmPlanError(f"function {label} has no timeout set")
+        cfn = fn.node.default_child
+        reserved = getattr(cfn, "reserved_concurrent_executions", None)
+        monitored.append(
+            MonitoredFunction(
+                label=label,
+                namespace=namespaces[label],
+                timeout=timedelta(milliseconds=fn.timeout.to_milliseconds()),
+                concurrency_limit=int(reserved) if reserved else account_concurrency,
+            )
+        )
+    return tuple(monitored)
+
+
 class CloudWatchAlarms(Construct):
-    """Every alarm of the table, wired to the SNS topic of its severity, and the composite
-    "service degraded" alarm over the critical ones.
+    """Every alarm of the table on its services and resources, and the composite "service
+    degraded" alarm over the critical ones: the only one that notifies the critical topic.
 
     ``functions`` maps each Lambda function's label (its handler module, e.g. ``connection``)
-    to the function; ``topics`` maps each severity to its topic.
+    to the function and ``function_namespaces`` to the namespace it publishes to; ``tables``
+    maps table labels to tables; ``topics`` maps each severity to its topic.
     """
 
     def __init__(
@@ -310,7 +548,11 @@ class CloudWatchAlarms(Construct):
         *,
         name_prefix: str,
         topics: Mapping[Severity, sns.ITopic],
-        functions: Mapping[str, lambda_.IFunction],
+        functions: Mapping[str, lambda_.Function],
+        function_namespaces: Mapping[str, str],
+        stage: apigw.WebSocketStage | None = None,
+        tables: Mapping[str, dynamodb.ITable] | None = None,
+        account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
         services: Sequence[MonitoredService] = SERVICES,
         definitions: Sequence[AlarmDefinition] = ALARMS,
     ) -> None:
@@ -318,34 +560,33 @@ class CloudWatchAlarms(Construct):
         missing_topics = [s.value for s in Severity if s not in topics]
         if missing_topics:
             raise AlarmPlanError(f"no SNS topic for severity {', '.join(missing_topics)}")
-        self.plan = plan_alarms(name_prefix, list(functions), services, definitions)
+        self.targets = AlarmTargets(functions, stage, dict(tables or {}), topics)
+        resources = Resources(
+            functions=monitored_functions(functions, function_namespaces, account_concurrency),
+            stage=stage is not None,
+            tables=tuple(tables or {}),
+            topics=tuple(topics),
+        )
+        self.plan = plan_alarms(name_prefix, resources, services, definitions)
         self.alarms: list[BuiltAlarm] = []
         for planned in self.plan:
             d = planned.definition
-            metric = metric_for(
-                d.source,
-                d.statistic,
-                Duration.seconds(d.window.period_seconds),
-                service=planned.service,
-                function=(
-                    (planned.function, functions[planned.function])
-                    if planned.function is not None
-                    else None
-                ),
-            )
+            metric = metric_for(planned, self.targets, Duration.seconds(d.window.period_seconds))
             alarm = cw.Alarm(
                 self,
                 f"{d.severity.value}-{planned.scope}-{d.key}",
                 alarm_name=planned.name,
                 alarm_description=planned.description(),
                 metric=metric,
-                threshold=d.threshold,
+                threshold=planned.threshold,
                 comparison_operator=COMPARISON,
                 evaluation_periods=d.window.evaluation_periods,
                 datapoints_to_alarm=d.window.datapoints_to_alarm,
                 treat_missing_data=MISSING_DATA,
             )
-            _notify(alarm, topics[d.severity])
+            if d.severity is not Severity.CRITICAL:
+                # Critical alarms page through the composite only (one page per incident).
+                _notify(alarm, topics[d.severity])
             self.alarms.append(BuiltAlarm(planned, alarm, metric))
 
         critical = [b.alarm for b in self.alarms if b.planned.severity is Severity.CRITICAL]
@@ -356,9 +597,12 @@ class CloudWatchAlarms(Construct):
             alarm_rule=cw.AlarmRule.any_of(*critical),
             alarm_description=(
                 "Critical: at least one critical alarm is in ALARM (audio latency, Transcribe "
-                "stream errors or a function's error rate): users are affected now. First "
-                "check: which critical alarm fired (the alarm status widget at the top of the "
-                "dashboard), then that alarm's own runbook."
+                "stream errors, a function's failed requests or throttles, API Gateway unable "
+                "to call a function, warnings undeliverable): users are affected now. This is "
+                "the only alarm that pages: one notification when the incident starts, one "
+                "when every critical alarm is OK again. First check: which critical alarm "
+                "fired (the alarm status widget at the top of the dashboard), then that "
+                "alarm's own runbook."
             ),
         )
         _notify(self.service_degraded, topics[Severity.CRITICAL])

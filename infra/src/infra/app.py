@@ -9,7 +9,12 @@ CDK context, ``cdk -c key=value``, when the CDK CLI runs this app):
 | INFRA_STACK_NAME     | stackName   | stack name, prefix of alarms/dashboard | ws-transcription |
 | INFRA_STAGE          | stage       | API Gateway stage name                 | prod             |
 | INFRA_METRICS_SINK   | metricsSink | METRICS_SINK of the functions          | emf              |
+| INFRA_ACCOUNT_CONCURRENCY | accountConcurrency | the account's Lambda concurrency quota | 1000 |
 | CDK_OUTDIR           | -           | where the cloud assembly goes          | cdk.out          |
+
+Alarm subscribers (comma-separated; see `infra.subscribers`): INFRA_CRITICAL_EMAILS /
+criticalEmails, INFRA_CRITICAL_URLS / criticalUrls (the pages: PagerDuty or Opsgenie HTTPS
+endpoints), INFRA_WARNING_EMAILS / warningEmails, INFRA_WARNING_URLS / warningUrls.
 
 With CDK_DEFAULT_ACCOUNT and CDK_DEFAULT_REGION set, the stack is bound to that account and
 Region; otherwise it is environment-agnostic.
@@ -26,15 +31,22 @@ import sys
 import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
+from infra.alarms import DEFAULT_ACCOUNT_CONCURRENCY
 from infra.functions import MissingLambdaZip, code_from_dist
 from infra.stack import WebSocketServiceStack
+from infra.subscribers import SubscriberError, subscribers_from
 
 DEFAULTS = {
     "lambdaDist": ("INFRA_LAMBDA_DIST", "dist"),
     "stackName": ("INFRA_STACK_NAME", "ws-transcription"),
     "stage": ("INFRA_STAGE", "prod"),
     "metricsSink": ("INFRA_METRICS_SINK", "emf"),
+    "accountConcurrency": ("INFRA_ACCOUNT_CONCURRENCY", str(DEFAULT_ACCOUNT_CONCURRENCY)),
 }
+
+
+class SettingError(ValueError):
+    """A setting the stack cannot be built with."""
 
 
 def setting(app: cdk.App, key: str) -> str:
@@ -43,8 +55,21 @@ def setting(app: cdk.App, key: str) -> str:
     return str(value) if value else default
 
 
+def _raw(app: cdk.App, env_var: str, context_key: str) -> str | None:
+    value = os.environ.get(env_var) or app.node.try_get_context(context_key)
+    return str(value) if value else None
+
+
 def build(app: cdk.App) -> WebSocketServiceStack:
-    """The stack in ``app``; raises `MissingLambdaZip` without the zips."""
+    """The stack in ``app``; raises `MissingLambdaZip` without the zips and `SettingError`
+    (or `SubscriberError`) for a bad setting."""
+    raw_concurrency = setting(app, "accountConcurrency")
+    if not raw_concurrency.isdigit() or int(raw_concurrency) < 1:
+        raise SettingError(
+            f"INFRA_ACCOUNT_CONCURRENCY (accountConcurrency) must be a positive integer, "
+            f"got {raw_concurrency!r}"
+        )
+    subscribers = subscribers_from(lambda env, key: _raw(app, env, key))
     code = code_from_dist(setting(app, "lambdaDist"))
     account, region = os.environ.get("CDK_DEFAULT_ACCOUNT"), os.environ.get("CDK_DEFAULT_REGION")
     stack = WebSocketServiceStack(
@@ -53,6 +78,8 @@ def build(app: cdk.App) -> WebSocketServiceStack:
         code=code,
         stage_name=setting(app, "stage"),
         metrics_sink=setting(app, "metricsSink"),
+        subscribers=subscribers,
+        account_concurrency=int(raw_concurrency),
         env=cdk.Environment(account=account, region=region) if account and region else None,
     )
     cdk.Validations.of(app).add_plugins(AwsSolutionsChecks(app))
@@ -64,7 +91,7 @@ def main() -> int:
     app = cdk.App(outdir=outdir)
     try:
         stack = build(app)
-    except MissingLambdaZip as exc:
+    except (MissingLambdaZip, SettingError, SubscriberError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     app.synth()

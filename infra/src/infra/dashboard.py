@@ -2,21 +2,22 @@
 alarm table as the alarms.
 
 The layout is data (`ROWS`): each graph lists what it plots by spec and statistic. A plot of
-a spec draws one line per service that publishes it (the common specs get one per namespace);
-a Lambda error rate draws one line per function. Where an alarm watches the same source,
-statistic and period as a graph, the graph shows the alarm's threshold as a horizontal
-annotation. The alarm status widget at the top lists the composite alarm and every alarm.
+a spec draws one line per service that publishes it (the common specs get one per namespace).
+Where an alarm watches the same source, statistic and period as a graph, the graph shows the
+alarm's threshold as a horizontal annotation. The alarm status widget at the top lists the
+composite alarm and every alarm. The platform rows at the end draw what each platform alarm
+reads (per function, the stage, each table, each alarm topic), one graph per alarm
+definition with a line per resource and its threshold.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
 from aws_cdk import Duration
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
 from audio_transcription.metrics_spec import (
@@ -33,13 +34,19 @@ from infra.alarm_table import (
     MINUTE,
     P95,
     SUM,
+    AlarmDefinition,
     ErrorRate,
-    LambdaErrorRate,
     MetricSource,
     ServiceMetric,
     Severity,
 )
-from infra.alarms import CloudWatchAlarms, PlannedAlarm, metric_for, service_metric
+from infra.alarms import (
+    CloudWatchAlarms,
+    PlannedAlarm,
+    error_rate,
+    metric_for,
+    service_metric,
+)
 from infra.services import SERVICES, MonitoredService
 from session_management.metrics_spec import (
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
@@ -169,7 +176,6 @@ ROWS: tuple[Row, ...] = (
     Row(
         "Errors",
         (
-            Graph("Lambda error rate (%)", (Plot(LambdaErrorRate(), SUM),)),
             Graph("DynamoDB errors (per 5 minutes)", plots(DYNAMODB_ERRORS, SUM), FIVE_MINUTES),
             Graph("Exceptions answered with a 500 (LambdaErrors)", plots(LAMBDA_ERRORS, SUM)),
         ),
@@ -214,7 +220,6 @@ class ServiceDashboard(Construct):
         *,
         dashboard_name: str,
         alarms: CloudWatchAlarms,
-        functions: Mapping[str, lambda_.IFunction],
         services: Sequence[MonitoredService] = SERVICES,
         rows: Sequence[Row] = ROWS,
     ) -> None:
@@ -236,14 +241,12 @@ class ServiceDashboard(Construct):
         )
         for row in rows:
             width = max(DASHBOARD_WIDTH // len(row.graphs), 4)
-            self.dashboard.add_widgets(
-                cw.TextWidget(markdown=f"## {row.title}", width=DASHBOARD_WIDTH, height=1)
-            )
+            self._title(row.title)
             self.dashboard.add_widgets(
                 *(
                     cw.GraphWidget(
                         title=graph.title,
-                        left=_lines(graph, services, functions),
+                        left=_lines(graph, services),
                         left_annotations=threshold_annotations(graph, alarms.plan),
                         period=Duration.seconds(int(graph.period.total_seconds())),
                         width=width,
@@ -252,34 +255,61 @@ class ServiceDashboard(Construct):
                     for graph in row.graphs
                 )
             )
+        self._platform_rows(alarms)
 
 
-def _lines(
-    graph: Graph,
-    services: Sequence[MonitoredService],
-    functions: Mapping[str, lambda_.IFunction],
-) -> list[cw.IMetric]:
+    def _title(self, title: str) -> None:
+        self.dashboard.add_widgets(
+            cw.TextWidget(markdown=f"## {title}", width=DASHBOARD_WIDTH, height=1)
+        )
+
+    def _platform_rows(self, alarms: CloudWatchAlarms) -> None:
+        groups: dict[int, list[PlannedAlarm]] = {}
+        definitions: dict[int, AlarmDefinition] = {}
+        for p in alarms.plan:
+            if p.service is None:
+                groups.setdefault(id(p.definition), []).append(p)
+                definitions[id(p.definition)] = p.definition
+        widgets = []
+        for key, planned in groups.items():
+            d = definitions[key]
+            period = Duration.seconds(d.window.period_seconds)
+            widgets.append(
+                cw.GraphWidget(
+                    title=f"{d.severity.value} {d.key} ({d.statistic})",
+                    left=[
+                        metric_for(p, alarms.targets, period, id_suffix=f"_{i}")
+                        for i, p in enumerate(planned)
+                    ],
+                    left_annotations=[
+                        cw.HorizontalAnnotation(
+                            value=t,
+                            label=f"{d.severity.value} > {t:g}{d.unit_suffix}",
+                            color=SEVERITY_COLORS[d.severity],
+                        )
+                        for t in sorted({p.threshold for p in planned})
+                    ],
+                    period=period,
+                    width=DASHBOARD_WIDTH // 4,
+                    height=GRAPH_HEIGHT,
+                )
+            )
+        for start in range(0, len(widgets), 4):
+            if start == 0:
+                self._title("Platform: Lambda, API Gateway, DynamoDB, alarm delivery")
+            self.dashboard.add_widgets(*widgets[start : start + 4])
+
+
+def _lines(graph: Graph, services: Sequence[MonitoredService]) -> list[cw.IMetric]:
     period = Duration.seconds(int(graph.period.total_seconds()))
     lines: list[cw.IMetric] = []
     for plot in graph.plots:
-        if isinstance(plot.source, LambdaErrorRate):
-            lines.extend(
-                metric_for(
-                    plot.source, plot.statistic, period, function=(label, fn), id_suffix=f"_{i}"
-                )
-                for i, (label, fn) in enumerate(functions.items())
-            )
-            continue
         for i, service in enumerate(services):
             if all(service.publishes(spec) for spec in plot.source.specs):
                 if isinstance(plot.source, ServiceMetric):
                     spec = plot.source.spec
                     label = f"{service.label} {spec.name} {plot.statistic}"
                     lines.append(service_metric(service, spec, plot.statistic, period, label))
-                else:
-                    lines.append(
-                        metric_for(
-                            plot.source, plot.statistic, period, service=service, id_suffix=f"_{i}"
-                        )
-                    )
+                elif isinstance(plot.source, ErrorRate):
+                    lines.append(error_rate(service, plot.source, period, id_suffix=f"_{i}"))
     return lines

@@ -46,6 +46,11 @@ class Table(enum.Enum):
     CONNECTIONS = store.CONNECTIONS_TABLE_ENV
     RATE_LIMITS = store.RATE_LIMIT_TABLE_ENV
 
+    @property
+    def label(self) -> str:
+        """The table's construct id and alarm scope, e.g. ``RateLimitsTable``."""
+        return "".join(part.capitalize() for part in self.name.split("_")) + "Table"
+
 
 class ConnectionMethod(enum.Enum):
     """Management API calls on a client connection (execute-api:ManageConnections)."""
@@ -66,6 +71,9 @@ class FunctionSpec:
     connection_methods: tuple[ConnectionMethod, ...]
     timeout: timedelta
     memory_mb: int
+    # Reserved concurrency: the function's own share of the account's quota, so that one
+    # function's burst cannot starve the others (and the limit its alarm compares with).
+    reserved_concurrency: int
     transcribe_streaming: bool = False
     scheduled: bool = False
 
@@ -97,6 +105,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         connection_methods=(ConnectionMethod.POST, ConnectionMethod.DELETE),
         timeout=timedelta(seconds=29),  # API Gateway's integration timeout
         memory_mb=256,
+        reserved_concurrency=50,
     ),
     FunctionSpec(
         label=session_status.HANDLER_NAME,
@@ -115,6 +124,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         connection_methods=(ConnectionMethod.POST, ConnectionMethod.DELETE),
         timeout=timedelta(seconds=55),  # the next scheduled update starts a minute later
         memory_mb=256,
+        reserved_concurrency=10,
         scheduled=True,
     ),
     FunctionSpec(
@@ -131,6 +141,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         connection_methods=(ConnectionMethod.DELETE,),  # closes rate-limit abusers
         timeout=timedelta(seconds=29),
         memory_mb=512,  # audio buffers and the Transcribe SDK (awscrt)
+        reserved_concurrency=100,  # a chunk per speaker every 100 ms: the busiest route
         transcribe_streaming=True,
     ),
 )

@@ -36,10 +36,12 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_sns as sns
+from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
 from infra.alarm_table import Severity
-from infra.alarms import CloudWatchAlarms
+from infra.alarms import DEFAULT_ACCOUNT_CONCURRENCY, CloudWatchAlarms
+from infra.subscribers import Subscribers
 from infra.dashboard import ServiceDashboard
 from infra.functions import (
     FUNCTIONS,
@@ -107,6 +109,8 @@ class WebSocketServiceStack(Stack):
         manage_api_gateway_account: bool = True,
         connect_authorizer: apigw.IWebSocketRouteAuthorizer | None = None,
         functions: tuple[FunctionSpec, ...] = FUNCTIONS,
+        subscribers: Mapping[Severity, Subscribers] | None = None,
+        account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -151,6 +155,8 @@ class WebSocketServiceStack(Stack):
             )
         )
         self.topics = {severity: self._topic(severity, key) for severity in Severity}
+        for severity, who in (subscribers or {}).items():
+            self._subscribe(self.topics[severity], who)
 
         self.alarms = CloudWatchAlarms(
             self,
@@ -158,13 +164,16 @@ class WebSocketServiceStack(Stack):
             name_prefix=construct_id,
             topics=self.topics,
             functions=self.functions,
+            function_namespaces={f.label: f.service.namespace for f in functions},
+            stage=self.stage,
+            tables={t.label: table for t, table in self.tables.items()},
+            account_concurrency=account_concurrency,
         )
         self.dashboard = ServiceDashboard(
             self,
             "Dashboard",
             dashboard_name=construct_id,
             alarms=self.alarms,
-            functions=self.functions,
         )
         self.acknowledged = acknowledge_findings(self)
 
@@ -185,15 +194,15 @@ class WebSocketServiceStack(Stack):
                 removal_policy=RemovalPolicy.RETAIN,
             )
 
-        sessions = table("SessionsTable", "sessionId")
-        connections = table("ConnectionsTable", "connectionId")
+        sessions = table(Table.SESSIONS.label, "sessionId")
+        connections = table(Table.CONNECTIONS.label, "connectionId")
         connections.add_global_secondary_index(
             index_name=store.CONNECTIONS_BY_SESSION_INDEX,
             partition_key=dynamodb.Attribute(name="sessionId", type=dynamodb.AttributeType.STRING),
             projection_type=dynamodb.ProjectionType.INCLUDE,
             non_key_attributes=["role"],
         )
-        rate_limits = table("RateLimitsTable", "key")
+        rate_limits = table(Table.RATE_LIMITS.label, "key")
         return {
             Table.SESSIONS: sessions,
             Table.CONNECTIONS: connections,
@@ -319,6 +328,7 @@ class WebSocketServiceStack(Stack):
             log_group=log_group,
             memory_size=spec.memory_mb,
             timeout=Duration.seconds(int(spec.timeout.total_seconds())),
+            reserved_concurrent_executions=spec.reserved_concurrency,
             environment=environment,
         )
         self._grant(spec, role)
@@ -374,6 +384,14 @@ class WebSocketServiceStack(Stack):
         )
 
     # -- notifications ---------------------------------------------------------------------------
+
+    def _subscribe(self, topic: sns.Topic, who: Subscribers) -> None:
+        for address in who.emails:
+            topic.add_subscription(subscriptions.EmailSubscription(address))
+        for url in who.urls:
+            # Raw delivery off: PagerDuty's and Opsgenie's CloudWatch integrations read the
+            # SNS envelope (they confirm the subscription themselves).
+            topic.add_subscription(subscriptions.UrlSubscription(url))
 
     def _topic(self, severity: Severity, key: kms.IKey) -> sns.Topic:
         topic = sns.Topic(

@@ -15,6 +15,7 @@ from session_management.common_specs import (
     DYNAMODB_ERROR_CODES,
     DYNAMODB_ERRORS,
     DYNAMODB_OPERATIONS,
+    HANDLER_INVOCATIONS,
     HANDLERS,
     LAMBDA_ERROR_TYPES,
     LAMBDA_ERRORS,
@@ -71,6 +72,10 @@ class ServiceMetrics:
 
     def emit_connection_closed_for_rate_limit(self) -> None:
         self._count(CONNECTIONS_CLOSED_FOR_RATE_LIMIT)
+
+    def emit_invocation(self, handler: str) -> None:
+        """One invocation of ``handler``, counted whatever its outcome (the heartbeat)."""
+        self._count(HANDLER_INVOCATIONS, {"Handler": closed(handler, HANDLERS)})
 
     def emit_lambda_error(self, handler: str, error_type: str) -> None:
         self._count(

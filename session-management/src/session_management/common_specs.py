@@ -96,8 +96,17 @@ CONNECTIONS_CLOSED_FOR_RATE_LIMIT = MetricSpec(
 LAMBDA_ERRORS = MetricSpec(
     "LambdaErrors",
     Unit.COUNT,
-    [[], ["Handler", "ErrorType"]],
+    # [Handler]: what each function's error-rate alarm adds to AWS/Lambda Errors (an alarm
+    # reads one exact dimension set, and SEARCH is not allowed in alarms).
+    [[], ["Handler"], ["Handler", "ErrorType"]],
     "Unhandled exceptions, answered with a 500 (ErrorType: the exception class).",
+)
+HANDLER_INVOCATIONS = MetricSpec(
+    "HandlerInvocations",
+    Unit.COUNT,
+    [[], ["Handler"]],
+    "Invocations the handler guard saw, whatever their outcome: the heartbeat of each "
+    "function's metrics pipeline (compared with AWS/Lambda Invocations).",
 )
 DYNAMODB_ERRORS = MetricSpec(
     "DynamoDBErrors",
@@ -110,6 +119,7 @@ COMMON_SPECS = (
     RATE_LIMIT_VIOLATIONS,
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
     LAMBDA_ERRORS,
+    HANDLER_INVOCATIONS,
     DYNAMODB_ERRORS,
 )
 # Of the common specs, those the alarms watch (each service's ALARMED adds its own).

@@ -8,6 +8,9 @@ Whatever the handler body does, the invocation ends with a response and a metric
 | StoreError        | 503 StorageUnavailable   | DynamoDBErrors(Operation, ErrorCode)  |
 | any other         | 500 InternalError        | LambdaErrors(Handler, ErrorType)      |
 
+Every invocation also counts HandlerInvocations(Handler): the metrics pipeline's heartbeat
+(an alarm compares it with AWS/Lambda Invocations).
+
 Unexpected exceptions are logged as one JSON line with the traceback; the client only sees
 a generic message (internals do not leak into responses).
 """
@@ -34,6 +37,7 @@ def guarded_handler(name: str, metrics: ServiceMetrics, body: LambdaHandler) -> 
     def handler(event: Any, context: Any) -> dict[str, Any]:
         try:
             with metrics.invocation():  # flushes when the block ends, however it ends
+                metrics.emit_invocation(name)
                 try:
                     return body(event, context)
                 except RequestError as exc:

@@ -22,7 +22,9 @@ REQUIRED = {
     "PeriodicStatusUpdatesSent": (Unit.COUNT, [()]),
     "RateLimitViolations": (Unit.COUNT, [(), ("MessageType",)]),
     "ConnectionsClosedForRateLimit": (Unit.COUNT, [()]),
-    "LambdaErrors": (Unit.COUNT, [(), ("Handler", "ErrorType")]),
+    "LambdaErrors": (Unit.COUNT, [(), ("Handler",), ("Handler", "ErrorType")]),
+    # Issue 8: the heartbeat of each function's metrics pipeline.
+    "HandlerInvocations": (Unit.COUNT, [(), ("Handler",)]),
     "DynamoDBErrors": (Unit.COUNT, [(), ("Operation", "ErrorCode")]),
 }
 
