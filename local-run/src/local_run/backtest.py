@@ -144,6 +144,9 @@ def main(argv: Sequence[str]) -> int:
     }
     print("synthesizing the stack (CDK) ...", file=sys.stderr)
     alarms = synthesized_alarms(args.stack_name, function_names)
+    print("local-run backtest: note: tables, alarm topics and the API are read under the local "
+          "run's names (local-*, <stack>-<Severity>-alarms, local-websocket-api), not the "
+          "deployed stack's: their platform alarms see no data here", file=sys.stderr)
     only, error = select_alarms(alarms, args.stack_name, args.alarm)
     if error is not None:
         print(f"local-run backtest: error: {error}", file=sys.stderr)

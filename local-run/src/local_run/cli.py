@@ -30,22 +30,28 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from local_run.evaluator import AlarmState, Evaluation, MetricStore, evaluate
+from local_run.evaluator import AlarmState, Evaluation, MetricStore
 from local_run.metric_source import (
     GetMetricDataSource,
     MotoBackendSource,
     RoutedStore,
     read_settled,
 )
+from infra.alarm_table import Severity
+from infra.alarms import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
+from infra.functions import Table
+from local_run.notifications import Notification, evaluate_with_notifications
 from local_run.scenario import (
-    LAMBDA_NAMESPACE,
+    LOCAL_API_ID,
     PHASE_NAMES,
+    PHASES,
     SERVICE_NAMESPACES,
+    TABLES,
     Backend,
     ScenarioResult,
     local_backend,
@@ -53,6 +59,10 @@ from local_run.scenario import (
     run_scenario,
 )
 from local_run.template_alarms import MetricStat, TemplateAlarms, read_alarms
+from session_management.store import TableNames
+
+# The AWS namespaces the run's own records answer (what those services would publish).
+PLATFORM_NAMESPACES = (LAMBDA_NAMESPACE, API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE)
 
 STACK_NAME = "ws-local"
 # How long to wait for CloudWatch to make the run's datapoints readable, and how often to
@@ -62,18 +72,43 @@ DEFAULT_PLOT = "local-run-report.png"
 DEFAULT_LOG = "local-run-handlers.log"
 
 
-def synthesized_alarms(stack_name: str, function_names: dict[str, str]) -> TemplateAlarms:
-    """infra's stack with inline code; FunctionName tokens -> the local function names."""
-    alarms, tokens = _synthesized(stack_name)
+def local_topic_name(stack_name: str, severity: Severity) -> str:
+    return f"{stack_name}-{severity.value}-alarms"
+
+
+def synthesized_alarms(
+    stack_name: str, function_names: Mapping[str, str], tables: TableNames = TABLES
+) -> TemplateAlarms:
+    """infra's stack with inline code; the template's resource references in dimension
+    values (FunctionName, TableName, TopicName, ApiId) -> what they are called locally."""
+    alarms, references = _synthesized(stack_name)
+    local = {
+        **{("function", label): name for label, name in function_names.items()},
+        ("table", Table.SESSIONS.label): tables.sessions,
+        ("table", Table.CONNECTIONS.label): tables.connections,
+        ("table", Table.RATE_LIMITS.label): tables.rate_limits,
+        **{("topic", s.value): local_topic_name(stack_name, s) for s in Severity},
+        ("api", ""): LOCAL_API_ID,
+    }
     return alarms.with_dimension_values(
-        {token: function_names[label] for token, label in tokens}
+        {token: local[(kind, key)] for token, kind, key in references if (kind, key) in local}
     )
 
 
+def topic_names(stack_name: str) -> dict[str, str]:
+    """The alarm actions' topic references (``{Ref:X}``) -> the local topic names."""
+    _, references = _synthesized(stack_name)
+    return {
+        token: local_topic_name(stack_name, Severity(key))
+        for token, kind, key in references
+        if kind == "topic" and token.startswith("{Ref:")
+    }
+
+
 @lru_cache(maxsize=4)
-def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str], ...]]:
-    """The template's alarms, and (FunctionName token, function label); one synth per
-    stack name and process (jsii starts node: seconds)."""
+def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str, str], ...]]:
+    """The template's alarms, and (reference token, kind, label) of every resource an alarm
+    may name; one synth per stack name and process (jsii starts node: seconds)."""
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
@@ -82,11 +117,21 @@ def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str]
 
     stack = WebSocketServiceStack(cdk.App(), stack_name, code=inline_code())
     alarms = read_alarms(Template.from_stack(stack).to_json())
-    tokens = tuple(
-        ("{Ref:" + stack.resolve(f.node.default_child.logical_id) + "}", label)  # type: ignore[union-attr]
-        for label, f in stack.functions.items()
-    )
-    return alarms, tokens
+
+    def logical_id(construct: Any) -> str:
+        return str(stack.resolve(construct.node.default_child.logical_id))
+
+    references: list[tuple[str, str, str]] = []
+    for label, f in stack.functions.items():
+        references.append(("{Ref:" + logical_id(f) + "}", "function", label))
+    for table, t in stack.tables.items():
+        references.append(("{Ref:" + logical_id(t) + "}", "table", table.label))
+    for severity, topic in stack.topics.items():
+        topic_id = logical_id(topic)
+        references.append(("{Ref:" + topic_id + "}", "topic", severity.value))
+        references.append(("{GetAtt:" + topic_id + ".TopicName}", "topic", severity.value))
+    references.append(("{Ref:" + logical_id(stack.api) + "}", "api", ""))
+    return alarms, tuple(references)
 
 
 def alarm_key(name: str, stack_name: str) -> str:
@@ -296,7 +341,7 @@ def _run(args: argparse.Namespace, only: set[str]) -> int:
             if bar is not None:
                 bar.close()
 
-    alarms = synthesized_alarms(args.stack_name, result.function_names)
+    alarms = synthesized_alarms(args.stack_name, result.function_names, result.backend.tables)
     no_data: list[str] = []
     if args.backend is not None:
         alarms = alarms.with_namespaces(
@@ -306,10 +351,12 @@ def _run(args: argparse.Namespace, only: set[str]) -> int:
         if remote is None:
             return 2
         services, no_data = remote
-    # AWS/Lambda: what the Lambda service would have published, from the run's records.
-    store = RoutedStore(services, {LAMBDA_NAMESPACE: result.lambda_metrics})
-    evaluation = evaluate(alarms, store, result.start, result.end)
-    status = report(evaluation, result, args.stack_name, only)
+    store = platform_routed(services, result)
+    evaluation, sent = evaluate_with_notifications(
+        alarms, store, result.start, result.end, topic_names(args.stack_name),
+        subscribers_down(result),
+    )
+    status = report(evaluation, result, args.stack_name, only, sent)
     if no_data:
         print(
             "\nno datapoints read back for: " + ", ".join(no_data) + "\n  (their alarms saw "
@@ -337,7 +384,7 @@ def _read_back(
     import botocore.exceptions
 
     backend: Backend = args.backend
-    stats = {s for s in alarms.metric_stats() if s.metric.namespace != LAMBDA_NAMESPACE}
+    stats = {s for s in alarms.metric_stats() if not s.metric.namespace.startswith("AWS/")}
     wait, interval = args.readback
     print(f"reading the metrics back with GetMetricData (up to {wait:.0f} s) ...", file=sys.stderr)
     client = boto3.session.Session().client(
@@ -367,9 +414,46 @@ def _describe(stat: MetricStat) -> str:
     return f"{stat.metric.name}[{dims}] {stat.stat}"
 
 
+def platform_routed(services: MetricStore, result: ScenarioResult) -> RoutedStore:
+    """The services' namespaces from ``services``; AWS/Lambda, AWS/ApiGateway and
+    AWS/DynamoDB from the run's own records (what those services would have published)."""
+    return RoutedStore(services, {ns: result.platform.store for ns in PLATFORM_NAMESPACES})
+
+
+def subscribers_down(result: ScenarioResult) -> Callable[[float], bool]:
+    """Whether the alarm topics' subscribers reject a notification sent at a time (a
+    notification at t belongs to the phase holding t - 1, like a state change)."""
+
+    def down(timestamp: float) -> bool:
+        span = result.span_at(timestamp - 1)
+        return span is not None and span.phase.subscribers_down
+
+    return down
+
+
+def pages_by_phase(
+    sent: Sequence[Notification], result: ScenarioResult, stack_name: str
+) -> dict[str, tuple[int, int]]:
+    """Phase -> (pages, all-clears): notifications to the critical topic on ALARM and OK."""
+    critical = local_topic_name(stack_name, Severity.CRITICAL)
+    counts: dict[str, list[int]] = {span.phase.name: [0, 0] for span in result.spans}
+    for n in sent:
+        if n.topic != critical:
+            continue
+        phase = result.phase_at(n.timestamp - 1) or "after the run"
+        counts.setdefault(phase, [0, 0])[0 if n.state is AlarmState.ALARM else 1] += 1
+    return {phase: (c[0], c[1]) for phase, c in counts.items()}
+
+
 def report(
-    evaluation: Evaluation, result: ScenarioResult, stack_name: str, only: set[str]
+    evaluation: Evaluation,
+    result: ScenarioResult,
+    stack_name: str,
+    only: set[str],
+    sent: Sequence[Notification] = (),
 ) -> int:
+    """Prints the run's report; 0 when every phase fired exactly its alarms and (in a run of
+    every phase, every alarm reported) every alarm entered ALARM in some phase, else 1."""
     print(
         f"\nscenario: {len(result.spans)} phase(s), "
         f"{(result.end - result.start) / 60:.0f} simulated minutes in {result.wall_seconds:.1f} s; "
@@ -389,30 +473,63 @@ def report(
             phase = result.phase_at(c.timestamp - 1) or "after the run"
             minute = (c.timestamp - result.start) / 60
             print(f"    t+{minute:4.0f} min  {c.old.value:>6} -> {c.new.value:<6} [{phase}]")
-    quiet = len(evaluation.final_states) - len(alarmed)
-    print(f"  ({quiet} other alarms never entered ALARM)")
 
     fired = fired_by_phase(evaluation, result, stack_name)
+    pages = pages_by_phase(sent, result, stack_name)
+    keys = sorted(alarm_key(n, stack_name) for n in evaluation.final_states)
+    if only:
+        keys = sorted(alarm_key(n, stack_name) for n in only)
     print("\nper phase: expected vs fired")
     ok = True
     for span in result.spans:
-        expected = set(span.phase.expected)
-        got = fired.get(span.phase.name, set())
-        if only:
-            keys = {alarm_key(n, stack_name) for n in only}
-            expected &= keys
-            got &= keys
+        expected = set(span.phase.expected) & set(keys)
+        got = fired.get(span.phase.name, set()) & set(keys)
         status = "as designed" if expected == got else "DIFFERS"
         ok = ok and expected == got
+        paged, cleared = pages.get(span.phase.name, (0, 0))
         print(f"  {span.phase.name} ({span.phase.description}): {status}")
         print(f"    expected: {', '.join(sorted(expected)) or 'none'}")
         print(f"    fired:    {', '.join(sorted(got)) or 'none'}")
+        print(f"    pages:    {paged} (critical topic on ALARM), {cleared} all-clear (on OK)")
         if expected - got:
             print(f"    did NOT fire: {', '.join(sorted(expected - got))}")
         if got - expected:
             print(f"    fired but not designed for this phase: {', '.join(sorted(got - expected))}")
-    print("\nresult: " + ("every phase fired exactly its alarms" if ok else "see DIFFERS above"))
-    return 0 if ok else 1
+
+    print_matrix(keys, result, fired)
+    never = [k for k in keys if not any(k in f for f in fired.values())]
+    full_run = [s.phase.name for s in result.spans] == list(PHASE_NAMES)
+    covered = not never
+    print()
+    if never:
+        print(f"never entered ALARM: {', '.join(never)}")
+    else:
+        print("every alarm entered ALARM in at least one phase")
+    if not full_run:
+        covered = True  # a subset of phases cannot be expected to fire every alarm
+        print("  (a subset of the phases ran: that every alarm fires is checked on a full run)")
+    print("result: " + ("every phase fired exactly its alarms" if ok else "see DIFFERS above"))
+    return 0 if ok and covered else 1
+
+
+def print_matrix(
+    keys: Sequence[str], result: ScenarioResult, fired: Mapping[str, set[str]]
+) -> None:
+    """Alarm x phase: X fired as designed, ! fired but not designed, - designed but did not
+    fire, . neither."""
+    spans = result.spans
+    print("\nalarm x phase (X fired as designed, ! fired unexpectedly, - did not fire, . quiet):")
+    for i, span in enumerate(spans, 1):
+        print(f"  {i:>2} {span.phase.name}")
+    width = max((len(k) for k in keys), default=10)
+    print("  " + " " * width + " " + "".join(f"{i:>3}" for i in range(1, len(spans) + 1)))
+    for key in keys:
+        cells = []
+        for span in spans:
+            expected = key in span.phase.expected
+            got = key in fired.get(span.phase.name, set())
+            cells.append("X" if expected and got else "!" if got else "-" if expected else ".")
+        print(f"  {key:<{width}} " + "".join(f"{c:>3}" for c in cells))
 
 
 if __name__ == "__main__":

@@ -39,8 +39,10 @@ for N = 3: `evaluation_range` defaults to N + 2). Then `decide`:
    INSUFFICIENT_DATA when it is missing.
 
 This reproduces every row of the two tables on that page (see the tests). Alarms start in
-INSUFFICIENT_DATA. Not modelled: late-arriving data, EvaluateLowSampleCountPercentile,
-the AWS/DynamoDB always-ignore rule, anomaly detection.
+INSUFFICIENT_DATA. An alarm on AWS/DynamoDB metrics only always ignores missing data, whatever
+its TreatMissingData says (PutMetricAlarm reference: "alarms based on DynamoDB metrics ...
+always ignore missing data"). Not modelled: late-arriving data,
+EvaluateLowSampleCountPercentile, anomaly detection.
 
 Composite alarms are evaluated whenever a child alarm changes state: the rule over the
 children's current states gives ALARM or OK (they start in INSUFFICIENT_DATA, before the
@@ -282,6 +284,17 @@ class StateChange:
     reason: str
 
 
+DYNAMODB_NAMESPACE = "AWS/DynamoDB"
+
+
+def effective_missing_data(alarm: MetricAlarm) -> TreatMissingData:
+    """``ignore`` for an alarm on AWS/DynamoDB metrics only, else the alarm's own setting."""
+    metrics = alarm.metrics
+    if metrics and all(m.namespace == DYNAMODB_NAMESPACE for m in metrics):
+        return TreatMissingData.IGNORE
+    return alarm.treat_missing_data
+
+
 def default_evaluation_range(alarm: MetricAlarm) -> int:
     """Periods read at each evaluation: N + 2 (AWS's example reads 5 for N = 3)."""
     return alarm.evaluation_periods + 2
@@ -306,6 +319,7 @@ def evaluate_alarm(
         raise EvaluationError(f"empty window: start {start} >= end {end}")
     period = alarm.period
     n, m = alarm.evaluation_periods, alarm.datapoints_to_alarm
+    treat = effective_missing_data(alarm)
     span = evaluation_range if evaluation_range is not None else default_evaluation_range(alarm)
     if span < n:
         raise EvaluationError(f"evaluation_range {span} is shorter than N = {n}")
@@ -325,7 +339,7 @@ def evaluate_alarm(
         window = [
             None if v is None else alarm.comparison.breaches(v, alarm.threshold) for v in values
         ]
-        new = decide(window, n, m, alarm.treat_missing_data, state)
+        new = decide(window, n, m, treat, state)
         if new is not state:
             changes.append(
                 StateChange(

@@ -52,20 +52,28 @@ from unittest import mock
 from audio_transcription import metrics_spec as audio_spec
 from audio_transcription.audio_buffer import SessionAudioBuffers
 from audio_transcription.handlers import audio_processor
+from audio_transcription.handlers.audio_processor import SEND_AUDIO
 from audio_transcription.metrics import AudioMetrics
 from audio_transcription.processing import AudioProcessor
 from audio_transcription.services import AudioServices
 from audio_transcription.testing.pcm import send_audio_body, tone
 from audio_transcription.transcriber import InProcessTranscriber, TranscriptionError
+from infra.alarm_table import Severity
+from infra.alarms import SERVICE_DEGRADED_KEY, STAGE_SCOPE, alarm_name, topic_scope
+from infra.functions import FUNCTIONS, Table
+from infra.services import AUDIO_TRANSCRIPTION, SESSION_MANAGEMENT
 from local_run.evaluator import InMemoryMetricStore
 from local_run.faults import ClientFaults, DynamoDBFaults, ProxyFaults
+from local_run.platform_metrics import DynamoDBObserver, FunctionOutput, PlatformMetrics
 from session_management import metrics_spec as session_spec
 from session_management.handlers import connection, session_status
+from session_management.handlers.session_status import GET_SESSION_STATUS
 from session_management.metrics import SessionMetrics
 from session_management.notifier import ManagementApi, ManagementApiFactory
 from session_management.rate_limit import RateLimiter, RateLimitPolicy
 from session_management.services import SessionServices
 from session_management.store import SessionStore, TableNames
+from session_management.websocket import CONNECT
 from session_management.testing.events import (
     connect_event,
     disconnect_event,
@@ -83,7 +91,9 @@ TABLES = TableNames(
     sessions="local-sessions", connections="local-connections", rate_limits="local-rl"
 )
 REGION = EMULATOR_ENV["AWS_DEFAULT_REGION"]
-LAMBDA_NAMESPACE = "AWS/Lambda"
+# What the local API Gateway stage is called in the AWS/ApiGateway dimensions.
+LOCAL_API_ID = "local-websocket-api"
+LOCAL_STAGE = "prod"
 SERVICE_NAMESPACES = (session_spec.NAMESPACE, audio_spec.NAMESPACE)
 
 
@@ -137,6 +147,17 @@ ABUSERS_PER_SERVICE = 11  # 11 x 10 violations > 100 in one minute; 11 closed > 
 LISTENERS_GONE_PER_MINUTE = 14  # 14 x 5 min = 70 notification failures > 50
 DYNAMODB_FAULT_RATE = 0.3
 LATENCY_SPIKE_SECONDS = 0.15  # per chunk handed to Transcribe: p95 > 100 ms
+# A slow degradation: audio p95 between the warning (75 ms) and the critical (100 ms)
+# threshold; every listener notification 60 ms slower (3 listeners: control p95 > 150 ms).
+DEGRADED_TRANSCRIBE_SECONDS = 0.085
+DEGRADED_NOTIFY_SECONDS = 0.06
+HANG_SECONDS = 30.0  # a hung dependency call: longer than any function's timeout
+# A flash crowd per minute: (listeners joining, of whom ask for status, speakers x chunks).
+# Over the functions' reserved concurrency (50, 10, 100) in the throttling phase, within 80 %
+# of it in the healthy surge.
+THROTTLING_CROWD = (60, 15, (18, 7))
+SURGE_CROWD = (40, 8, (12, 5))
+CORRUPT_STATE = "ARCHIVED"  # a session state this code does not know (a newer release's)
 
 
 @dataclass(frozen=True)
@@ -144,13 +165,39 @@ class Phase:
     name: str
     description: str
     expected: frozenset[str]  # alarm keys (alarm names without the "<stack>-" prefix)
+    min_minutes: int = 0  # at least this long, whatever --phase-minutes says
+    subscribers_down: bool = False  # the alarm topics' subscribers reject every notification
+
+    def minutes(self, phase_minutes: int) -> int:
+        return max(phase_minutes, self.min_minutes)
 
 
 def _keys(*keys: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-DEGRADED = "Critical-Service-ServiceDegraded"
+def _key(severity: Severity, scope: str, key: str) -> str:
+    """An alarm's name without the stack prefix, from the one place names are made."""
+    return alarm_name("", severity, scope, key).removeprefix("-")
+
+
+CONNECTION = connection.HANDLER_NAME
+STATUS_FN = session_status.HANDLER_NAME
+AUDIO_FN = audio_processor.HANDLER_NAME
+SM = SESSION_MANAGEMENT.label
+AT = AUDIO_TRANSCRIPTION.label
+TABLE_SCOPES = tuple(t.label for t in Table)
+DEGRADED = _key(Severity.CRITICAL, "Service", SERVICE_DEGRADED_KEY)
+
+
+def _critical(scope: str, key: str) -> str:
+    return _key(Severity.CRITICAL, scope, key)
+
+
+def _warning(scope: str, key: str) -> str:
+    return _key(Severity.WARNING, scope, key)
+
+
 PHASES: tuple[Phase, ...] = (
     Phase("baseline", "healthy traffic", _keys()),
     Phase(
@@ -158,10 +205,10 @@ PHASES: tuple[Phase, ...] = (
         f"{ABUSERS_PER_SERVICE} clients per service flood status queries / audio, get "
         "refused and closed",
         _keys(
-            "Warning-SessionManagement-RateLimitViolations",
-            "Warning-AudioTranscription-RateLimitViolations",
-            "Warning-SessionManagement-ConnectionsClosedForRateLimit",
-            "Warning-AudioTranscription-ConnectionsClosedForRateLimit",
+            _warning(SM, "RateLimitViolations"),
+            _warning(AT, "RateLimitViolations"),
+            _warning(SM, "ConnectionsClosedForRateLimit"),
+            _warning(AT, "ConnectionsClosedForRateLimit"),
         ),
     ),
     Phase(
@@ -173,28 +220,116 @@ PHASES: tuple[Phase, ...] = (
         "transcribe-outage",
         "Transcribe fails every stream: audio piles up in the buffers",
         _keys(
-            "Critical-AudioTranscription-TranscribeStreamErrorRate",
-            "Warning-AudioTranscription-AudioBufferOverflows",
+            _critical(AT, "TranscribeStreamErrorRate"), _warning(AT, "AudioBufferOverflows"),
             DEGRADED,
         ),
     ),
     Phase(
         "dynamodb-errors",
-        f"{DYNAMODB_FAULT_RATE:.0%} of DynamoDB calls answered 500/throttled (injected)",
+        f"{DYNAMODB_FAULT_RATE:.0%} of DynamoDB calls answered 500 InternalServerError",
         _keys(
-            "Warning-SessionManagement-DynamoDBErrors",
-            "Warning-AudioTranscription-DynamoDBErrors",
+            _warning(SM, "DynamoDBErrors"), _warning(AT, "DynamoDBErrors"),
+            *(_warning(t, "SystemErrors") for t in TABLE_SCOPES),
         ),
     ),
     Phase(
         "audio-latency-spike",
         f"Transcribe takes {LATENCY_SPIKE_SECONDS * 1000:.0f} ms per chunk (simulated time)",
-        _keys("Critical-AudioTranscription-AudioLatencyP95", DEGRADED),
+        _keys(_critical(AT, "AudioLatencyP95"), DEGRADED),
     ),
     Phase(
         "listeners-gone",
         f"{LISTENERS_GONE_PER_MINUTE} listeners a minute vanish without $disconnect (410)",
-        _keys("Warning-SessionManagement-ListenerNotificationFailures"),
+        _keys(_warning(SM, "ListenerNotificationFailures")),
+    ),
+    Phase(
+        "handler-exceptions",
+        f"both sessions' items carry a state this release does not know ({CORRUPT_STATE}): "
+        "every handler reading them raises, the guard answers 500",
+        _keys(*(_critical(f, "LambdaErrorRate") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
+              DEGRADED),
+    ),
+    Phase(
+        "metrics-lost-session",
+        "a session-management deploy dropped the instrumentation: connection and "
+        "session_status run, their metrics do not arrive",
+        _keys(_warning(CONNECTION, "Heartbeat"), _warning(STATUS_FN, "Heartbeat")),
+    ),
+    Phase(
+        "lambda-throttling",
+        "a flash crowd each minute over every function's reserved concurrency "
+        f"({THROTTLING_CROWD[0]} joins, {THROTTLING_CROWD[1]} status queries, "
+        f"{THROTTLING_CROWD[2][0] * THROTTLING_CROWD[2][1]} chunks at once)",
+        _keys(
+            *(_critical(f, "Throttles") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
+            *(_warning(f, "ConcurrencyNearLimit") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
+            _critical(STAGE_SCOPE, "ExecutionErrors"), DEGRADED,
+        ),
+    ),
+    Phase(
+        "dynamodb-throttling",
+        f"{DYNAMODB_FAULT_RATE:.0%} of DynamoDB calls throttled (ThrottlingException)",
+        _keys(
+            _warning(SM, "DynamoDBErrors"), _warning(AT, "DynamoDBErrors"),
+            *(_warning(t, "Throttles") for t in TABLE_SCOPES),
+        ),
+    ),
+    Phase(
+        "lambda-timeouts",
+        f"the Management API and Transcribe hang ({HANG_SECONDS:.0f} s a call): broadcasts, "
+        "scheduled updates and audio run into the functions' timeouts (and lose their metrics)",
+        _keys(
+            _critical(CONNECTION, "LambdaErrorRate"), _critical(AUDIO_FN, "LambdaErrorRate"),
+            *(_warning(f, "DurationNearTimeout") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
+            _warning(CONNECTION, "Heartbeat"), _warning(AUDIO_FN, "Heartbeat"),
+            _warning(STAGE_SCOPE, "IntegrationErrors"), DEGRADED,
+        ),
+    ),
+    Phase(
+        "apigw-integration-errors",
+        "a deploy removed API Gateway's permission to invoke audio_processor: sendAudio "
+        "fails before any handler runs",
+        _keys(_critical(STAGE_SCOPE, "ExecutionErrors"), DEGRADED),
+    ),
+    Phase(
+        "metrics-lost-audio",
+        "audio_processor's EMF output is no longer extracted while it streams on",
+        _keys(_warning(AUDIO_FN, "Heartbeat")),
+    ),
+    Phase(
+        "slow-degradation",
+        f"Transcribe {DEGRADED_TRANSCRIBE_SECONDS * 1000:.0f} ms per chunk, each listener "
+        f"notification {DEGRADED_NOTIFY_SECONDS * 1000:.0f} ms slower, for 15 minutes: "
+        "warnings only",
+        _keys(_warning(AT, "AudioLatencyP95"), _warning(SM, "ControlLatencyP95")),
+        min_minutes=15,  # 10-minute windows; whole 5-minute periods keep phases aligned
+    ),
+    Phase(
+        "low-traffic",
+        "a trickle of traffic (a chunk and a status query a minute) and one request that "
+        "fails with a 500: pages nobody",
+        _keys(),
+    ),
+    Phase(
+        "healthy-surge",
+        f"a flash crowd each minute within the concurrency limits ({SURGE_CROWD[0]} joins, "
+        f"{SURGE_CROWD[1]} status queries, {SURGE_CROWD[2][0] * SURGE_CROWD[2][1]} chunks at "
+        "once): fires nothing",
+        _keys(),
+    ),
+    Phase(
+        "alarm-delivery-failing",
+        "Transcribe fails again while every alarm subscriber rejects notifications "
+        "(a KMS key policy change): the delivery alarms of both topics fire",
+        _keys(
+            _critical(AT, "TranscribeStreamErrorRate"), _warning(AT, "AudioBufferOverflows"),
+            _warning(topic_scope(Severity.CRITICAL), "DeliveryFailures"),
+            _critical(topic_scope(Severity.WARNING), "DeliveryFailures"),
+            DEGRADED,
+        ),
+        # A failed notification is seen by its delivery alarm one 5-minute period later.
+        min_minutes=10,
+        subscribers_down=True,
     ),
 )
 PHASE_NAMES = tuple(p.name for p in PHASES)
@@ -240,6 +375,11 @@ class SimClock:
         self.now += seconds
         self.injected += seconds
 
+    def stall(self, seconds: float) -> None:
+        """A call that hangs inside one invocation: its timers (and its Duration) see the
+        time, the rest of the traffic does not wait (it would run concurrently)."""
+        self.injected += seconds
+
 
 class ScenarioTranscriber:
     """An `InProcessTranscriber` that can be down (every start/send fails) or slow."""
@@ -249,6 +389,7 @@ class ScenarioTranscriber:
         self.clock = clock
         self.down = False
         self.delay_seconds = 0.0
+        self.hang_seconds = 0.0
 
     def start_stream(self, session_id: str) -> _ScenarioStream:
         if self.down:
@@ -267,6 +408,8 @@ class _ScenarioStream:
             raise TranscriptionError("ServiceUnavailable", "simulated Transcribe outage")
         if self._owner.delay_seconds:
             self._owner.clock.spend(self._owner.delay_seconds)
+        if self._owner.hang_seconds:
+            self._owner.clock.stall(self._owner.hang_seconds)
         self._inner.send_audio(chunk)
 
     def close(self) -> None:
@@ -289,7 +432,7 @@ class ScenarioResult:
     end: float
     spans: list[PhaseSpan]
     function_names: dict[str, str]  # function label -> FunctionName used locally
-    lambda_metrics: InMemoryMetricStore
+    platform: PlatformMetrics  # what AWS/Lambda, AWS/ApiGateway, AWS/DynamoDB would publish
     backend: Backend = field(default_factory=lambda: Backend(None))
     invocations: int = 0
     statuses: dict[int, int] = field(default_factory=dict)  # HTTP status -> count
@@ -297,9 +440,13 @@ class ScenarioResult:
     wall_seconds: float = 0.0
 
     def phase_at(self, timestamp: float) -> str | None:
+        span = self.span_at(timestamp)
+        return span.phase.name if span is not None else None
+
+    def span_at(self, timestamp: float) -> PhaseSpan | None:
         for span in self.spans:
             if span.start <= timestamp < span.end:
-                return span.phase.name
+                return span
         return None
 
 
@@ -319,6 +466,9 @@ def admin_store(backend: Backend) -> SessionStore:
     return SessionStore(client, backend.tables)
 
 
+SPECS_BY_LABEL = {f.label: f for f in FUNCTIONS}
+
+
 class _Driver:
     def __init__(
         self,
@@ -329,6 +479,7 @@ class _Driver:
         stack_name: str,
         result: ScenarioResult,
         seed: int,
+        admin: SessionStore,
     ) -> None:
         import boto3
         from botocore.config import Config
@@ -336,16 +487,21 @@ class _Driver:
         self.clock = clock
         self.api = api
         self.result = result
+        self.admin = admin
+        self.platform = result.platform
         session = boto3.session.Session()
         # total_max_attempts, not max_attempts: botocore's max_attempts counts RETRIES, so
         # max_attempts=1 retried every fault once, after a backoff sleep of up to 1 s of
         # real wall time, which the handlers' latency timers measured.
         no_retries = Config(retries={"mode": "standard", "total_max_attempts": 1})
+        observer = DynamoDBObserver(self.platform, clock)
 
         def dynamodb(endpoint_url: str | None) -> Any:
-            return session.client(
-                "dynamodb", endpoint_url=endpoint_url, region_name=backend.region,
-                config=no_retries,
+            return observer.watch(
+                session.client(
+                    "dynamodb", endpoint_url=endpoint_url, region_name=backend.region,
+                    config=no_retries,
+                )
             )
 
         self.faults: DynamoDBFaults = (
@@ -354,29 +510,41 @@ class _Driver:
             else ClientFaults(dynamodb(backend.endpoint_url), seed=seed)
         )
         faulty = self.faults.client
-        self.emitters = [
-            MetricsEmitter(
-                backend.namespace(ns),
-                CloudWatchSink(endpoint_url=backend.endpoint_url, region_name=backend.region),
+        labels = (CONNECTION, STATUS_FN, AUDIO_FN)
+        # One emitter per function (each runs in its own Lambda environments), behind what
+        # stands between a function's output and CloudWatch.
+        self.outputs = {
+            label: FunctionOutput(
+                CloudWatchSink(endpoint_url=backend.endpoint_url, region_name=backend.region)
+            )
+            for label in labels
+        }
+        self.emitters = {
+            label: MetricsEmitter(
+                backend.namespace(SPECS_BY_LABEL[label].service.namespace),
+                self.outputs[label],
                 clock=clock,
                 # Timers measure real time plus the simulated time spent meanwhile.
                 timer_clock=clock.timer,
                 flush_at_exit=False,
             )
-            for ns in SERVICE_NAMESPACES
-        ]
+            for label in labels
+        }
         apis = ManagementApiFactory(ManagementApi.for_endpoint)
         store = SessionStore(faulty, backend.tables, clock)
         limiter = RateLimiter(faulty, backend.tables.rate_limits, POLICY, clock)
         self.transcriber = ScenarioTranscriber(clock)
-        audio_metrics = AudioMetrics(self.emitters[1])
-        session_services = SessionServices(
-            store=store,
-            rate_limiter=limiter,
-            metrics=SessionMetrics(self.emitters[0]),
-            management_apis=apis,
-            clock=clock,
-        )
+        audio_metrics = AudioMetrics(self.emitters[AUDIO_FN])
+
+        def session_services(label: str) -> SessionServices:
+            return SessionServices(
+                store=store,
+                rate_limiter=limiter,
+                metrics=SessionMetrics(self.emitters[label]),
+                management_apis=apis,
+                clock=clock,
+            )
+
         audio_services = AudioServices(
             store=store,
             rate_limiter=limiter,
@@ -388,9 +556,9 @@ class _Driver:
             clock=clock,
         )
         self.handlers: dict[str, Callable[[Any, Any], Any]] = {
-            connection.HANDLER_NAME: connection.build_handler(session_services),
-            session_status.HANDLER_NAME: session_status.build_handler(session_services),
-            audio_processor.HANDLER_NAME: audio_processor.build_handler(audio_services),
+            CONNECTION: connection.build_handler(session_services(CONNECTION)),
+            STATUS_FN: session_status.build_handler(session_services(STATUS_FN)),
+            AUDIO_FN: audio_processor.build_handler(audio_services),
         }
         result.function_names.update(
             {label: function_name(stack_name, label) for label in self.handlers}
@@ -399,50 +567,87 @@ class _Driver:
         self.listeners: dict[str, list[str]] = {
             s: [f"{s}-listener-{i}" for i in range(3)] for s in self.speakers.values()
         }
+        self.crowd_speakers: list[tuple[str, str]] = []
+        self.revoked: set[str] = set()  # functions API Gateway may no longer invoke
+        self.stored_states: dict[str, dict[str, Any]] = {}
         self._serial = 0
 
     # -- invoking ---------------------------------------------------------------------------
 
-    def invoke(self, label: str, event: dict[str, Any]) -> int:
-        """One Lambda invocation; the Lambda service's Invocations/Errors are recorded."""
-        dims = {"FunctionName": self.result.function_names[label]}
-        lm = self.result.lambda_metrics
-        lm.put(LAMBDA_NAMESPACE, "Invocations", self.clock(), 1.0, dims)
+    def invoke(self, label: str, event: dict[str, Any], running: int = 1) -> int:
+        """One request to a function, through API Gateway (WebSocket events) and Lambda, with
+        what both services record (`local_run.platform_metrics`)."""
+        t = self.clock()
+        fn = self.result.function_names[label]
+        spec = SPECS_BY_LABEL[label]
+        context = event.get("requestContext")
+        websocket = isinstance(context, dict)
+        if websocket:
+            route = context.get("routeKey")
+            self.platform.api(t, "ConnectCount" if route == CONNECT else "MessageCount")
+            if label in self.revoked:
+                self.platform.api(t, "ExecutionError")
+                return self._count(500)
+        started = self.clock.timer()
+        failed = False
         try:
             status = int(self.handlers[label](event, None)["statusCode"])
-            lm.put(LAMBDA_NAMESPACE, "Errors", self.clock(), 0.0, dims)
-        except Exception:  # a handler that raises is a Lambda error
-            lm.put(LAMBDA_NAMESPACE, "Errors", self.clock(), 1.0, dims)
-            status = 502
+        except Exception:  # escaped the handler: a function error (the guard prevents it)
+            failed, status = True, 502
+        duration_ms = (self.clock.timer() - started) * 1000
+        timeout_ms = spec.timeout.total_seconds() * 1000
+        if duration_ms > timeout_ms:  # "Task timed out": Lambda stops the invocation
+            failed, status, duration_ms = True, 504, timeout_ms
+            self.outputs[label].killed()
+        else:
+            self.outputs[label].completed()
+        self.platform.invocation(t, fn, duration_ms, failed)
+        self.platform.concurrency(t, fn, running)
+        if failed and websocket:
+            self.platform.api(t, "IntegrationError")
+        return self._count(status)
+
+    def burst(self, label: str, events: Sequence[dict[str, Any]]) -> int:
+        """Requests arriving at once: Lambda runs as many as the function's reserved
+        concurrency allows and throttles the rest (API Gateway: ExecutionError). Returns how
+        many ran (the first ones)."""
+        limit = SPECS_BY_LABEL[label].reserved_concurrency
+        admitted, throttled = events[:limit], events[limit:]
+        if throttled:
+            t = self.clock()
+            self.platform.throttled(t, self.result.function_names[label], len(throttled))
+            for event in throttled:
+                route = event["requestContext"].get("routeKey")
+                self.platform.api(t, "ConnectCount" if route == CONNECT else "MessageCount")
+                self.platform.api(t, "ExecutionError")
+                self._count(429)
+        for event in admitted:
+            self.invoke(label, event, running=len(admitted))
+        return len(admitted)
+
+    def _count(self, status: int) -> int:
         self.result.invocations += 1
         self.result.statuses[status] = self.result.statuses.get(status, 0) + 1
         return status
 
     def connect(self, connection_id: str, session_id: str, role: str) -> int:
-        return self.invoke(connection.HANDLER_NAME, connect_event(connection_id, session_id, role))
+        return self.invoke(CONNECTION, connect_event(connection_id, session_id, role))
 
     def control(self, connection_id: str, action: str, **fields: object) -> int:
-        return self.invoke(connection.HANDLER_NAME, message_event(connection_id, action, **fields))
+        return self.invoke(CONNECTION, message_event(connection_id, action, **fields))
 
     def status(self, connection_id: str) -> int:
-        return self.invoke(
-            session_status.HANDLER_NAME, message_event(connection_id, "getSessionStatus")
-        )
+        return self.invoke(STATUS_FN, message_event(connection_id, GET_SESSION_STATUS))
 
     def audio(self, connection_id: str, session_id: str, chunk: bytes | str) -> int:
-        body = send_audio_body(session_id, chunk)
-        return self.invoke(
-            audio_processor.HANDLER_NAME, websocket_event("sendAudio", connection_id, body)
-        )
+        return self.invoke(AUDIO_FN, _audio_event(connection_id, session_id, chunk))
 
     def raw_audio(self, connection_id: str, body: str) -> int:
-        return self.invoke(
-            audio_processor.HANDLER_NAME, websocket_event("sendAudio", connection_id, body)
-        )
+        return self.invoke(AUDIO_FN, websocket_event(SEND_AUDIO, connection_id, body))
 
     def closed(self, connection_id: str) -> None:
         """API Gateway sends $disconnect after a connection is closed."""
-        self.invoke(connection.HANDLER_NAME, disconnect_event(connection_id))
+        self.invoke(CONNECTION, disconnect_event(connection_id))
 
     def new_id(self, prefix: str) -> str:
         self._serial += 1
@@ -457,8 +662,11 @@ class _Driver:
                 self.connect(listener, session_id, "listener")
 
     def tick(self, phase: str, minute: int, tick: int) -> None:
+        if phase == "low-traffic":
+            self.trickle(minute, tick)
+            return
         if tick == 0:
-            self.invoke(session_status.HANDLER_NAME, scheduled_event())
+            self.invoke(STATUS_FN, scheduled_event())
             for listeners in self.listeners.values():
                 for listener in listeners:
                     self.status(listener)
@@ -469,9 +677,9 @@ class _Driver:
                 self.connect(listener, "sess-a", "listener")
                 self.api.gone.add(listener)  # left without a $disconnect
         if tick == TICKS_PER_MINUTE // 2:
-            if phase == "dynamodb-errors":  # a half-applied pause must not stick
-                self.control("speaker-b", "setVolume", volume=70)
-            else:
+            if phase in ("dynamodb-errors", "dynamodb-throttling"):
+                self.control("speaker-b", "setVolume", volume=70)  # a half-applied pause
+            else:  # must not stick
                 self.control("speaker-b", "pauseBroadcast")
                 self.control("speaker-b", "resumeBroadcast")
             self.control("speaker-a", "setVolume", volume=55)
@@ -489,6 +697,22 @@ class _Driver:
                 self.raw_audio("speaker-b", "{not json")
         if phase == "rate-limit-abuse" and minute == 0 and tick == 1:
             self.abuse()
+        if tick == 1 and phase == "lambda-throttling":
+            self.flash_crowd(*THROTTLING_CROWD)
+        if tick == 1 and phase == "healthy-surge":
+            self.flash_crowd(*SURGE_CROWD)
+
+    def trickle(self, minute: int, tick: int) -> None:
+        """Low traffic: the schedule, one chunk and one status query a minute, and once a
+        single request that fails (its session item unreadable for that moment)."""
+        if tick == 0:
+            self.invoke(STATUS_FN, scheduled_event())
+            self.audio("speaker-a", "sess-a", CHUNK)
+            self.status(self.listeners["sess-a"][0])
+        if minute == 1 and tick == 3:
+            self.corrupt_sessions(["sess-b"])
+            self.control("speaker-b", "setVolume", volume=65)  # answered 500
+            self.restore_sessions()
 
     def abuse(self) -> None:
         for _ in range(ABUSERS_PER_SERVICE):
@@ -509,13 +733,96 @@ class _Driver:
                     self.closed(flooder)
                     break
 
-    def enter(self, phase: str) -> None:
-        self.transcriber.down = phase == "transcribe-outage"
-        self.transcriber.delay_seconds = (
-            LATENCY_SPIKE_SECONDS if phase == "audio-latency-spike" else 0.0
+    def flash_crowd(self, joins: int, queries: int, audio: tuple[int, int]) -> None:
+        """At one instant: ``joins`` listeners connect to sess-a, ``queries`` of them ask
+        for the status, and crowd speakers send ``audio`` = (speakers, chunks each); the
+        listeners leave again right after."""
+        listeners = [self.new_id("crowd-listener") for _ in range(joins)]
+        ran = self.burst(
+            CONNECTION, [connect_event(c, "sess-a", "listener") for c in listeners]
         )
-        rate = DYNAMODB_FAULT_RATE / 2 if phase == "dynamodb-errors" else 0.0
-        self.faults.set(server_error=rate, throttle=rate)
+        joined = listeners[:ran]
+        self.burst(STATUS_FN, [message_event(c, GET_SESSION_STATUS) for c in joined[:queries]])
+        speakers, chunks = audio
+        while len(self.crowd_speakers) < speakers:
+            speaker, session_id = self.new_id("crowd-speaker"), self.new_id("crowd-session")
+            self.connect(speaker, session_id, "speaker")
+            self.crowd_speakers.append((speaker, session_id))
+        self.burst(
+            AUDIO_FN,
+            [
+                _audio_event(speaker, session_id, CHUNK)
+                for speaker, session_id in self.crowd_speakers[:speakers]
+                for _ in range(chunks)
+            ],
+        )
+        for listener in joined:
+            self.closed(listener)
+
+    # -- faults ------------------------------------------------------------------------------
+
+    def corrupt_sessions(self, session_ids: Sequence[str]) -> None:
+        """Overwrite the sessions' state with one this release cannot parse."""
+        for session_id in session_ids:
+            self.stored_states[session_id] = self._set_state(session_id, {"S": CORRUPT_STATE})
+
+    def restore_sessions(self) -> None:
+        for session_id, state in self.stored_states.items():
+            self._set_state(session_id, state)
+        self.stored_states.clear()
+
+    def _set_state(self, session_id: str, state: dict[str, Any]) -> dict[str, Any]:
+        response = self.admin.client.update_item(
+            TableName=self.admin.tables.sessions,
+            Key={"sessionId": {"S": session_id}},
+            UpdateExpression="SET #state = :state",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues={":state": state},
+            ReturnValues="UPDATED_OLD",
+        )
+        old: dict[str, Any] = response["Attributes"]["state"]
+        return old
+
+    def enter(self, phase: str) -> None:
+        if self.stored_states:
+            self.restore_sessions()
+        if phase == "handler-exceptions":
+            self.corrupt_sessions(list(self.speakers.values()))
+        self.transcriber.down = phase in ("transcribe-outage", "alarm-delivery-failing")
+        self.transcriber.delay_seconds = {
+            "audio-latency-spike": LATENCY_SPIKE_SECONDS,
+            "slow-degradation": DEGRADED_TRANSCRIBE_SECONDS,
+        }.get(phase, 0.0)
+        hang = HANG_SECONDS if phase == "lambda-timeouts" else 0.0
+        self.transcriber.hang_seconds = hang
+        notify_stall = hang or (DEGRADED_NOTIFY_SECONDS if phase == "slow-degradation" else 0.0)
+        self.api.on_request = (lambda: self.clock.stall(notify_stall)) if notify_stall else None
+        rate = DYNAMODB_FAULT_RATE
+        self.faults.set(
+            server_error=rate if phase == "dynamodb-errors" else 0.0,
+            throttle=rate if phase == "dynamodb-throttling" else 0.0,
+        )
+        self.revoked = {AUDIO_FN} if phase == "apigw-integration-errors" else set()
+        lost = {
+            "metrics-lost-session": {CONNECTION, STATUS_FN},
+            "metrics-lost-audio": {AUDIO_FN},
+        }.get(phase, set())
+        for label, output in self.outputs.items():
+            output.broken = label in lost
+        if phase not in ("lambda-throttling", "healthy-surge"):
+            for speaker, _ in self.crowd_speakers:
+                self.closed(speaker)
+            self.crowd_speakers.clear()
+
+    def finish(self) -> None:
+        self.enter("baseline")
+        for label, emitter in self.emitters.items():
+            emitter.flush()
+            self.outputs[label].completed()
+
+
+def _audio_event(connection_id: str, session_id: str, chunk: bytes | str) -> dict[str, Any]:
+    return websocket_event(SEND_AUDIO, connection_id, send_audio_body(session_id, chunk))
 
 
 @contextlib.contextmanager
@@ -558,10 +865,12 @@ def run_scenario(
         raise ValueError(f"phase_minutes must be at least 1, got {phase_minutes}")
     if not phases:
         raise ValueError("no phases to run")
-    total_minutes = phase_minutes * len(phases)
+    total_minutes = sum(p.minutes(phase_minutes) for p in phases)
     t0 = aligned_start(total_minutes + 5) if start is None else start
     clock = SimClock(t0, real_latency)
-    result = ScenarioResult(t0, t0, [], {}, InMemoryMetricStore(), backend=backend)
+    result = ScenarioResult(
+        t0, t0, [], {}, PlatformMetrics(LOCAL_API_ID, LOCAL_STAGE), backend=backend
+    )
     wall = time.perf_counter()
     # The emulator's server threads and this driver hand off on every request: a short
     # switch interval cuts the wait for the GIL (about 2x faster here).
@@ -593,23 +902,23 @@ def run_scenario(
             tables.create_tables()
             if not backend.emulator:
                 stack.callback(_delete_tables, tables)
-            driver = _Driver(clock, backend, api, proxy, stack_name, result, seed)
+            driver = _Driver(clock, backend, api, proxy, stack_name, result, seed, tables)
             driver.setup()
+            phase_start = t0
             for phase in phases:
                 # Phases start on the tick grid, whatever time processing spent.
-                phase_start = t0 + len(result.spans) * phase_minutes * 60
                 clock.now = max(clock.now, phase_start)
                 driver.enter(phase.name)
-                for minute in range(phase_minutes):
+                minutes = phase.minutes(phase_minutes)
+                for minute in range(minutes):
                     for tick in range(TICKS_PER_MINUTE):
                         clock.now = max(clock.now, phase_start + minute * 60 + tick * TICK_SECONDS)
                         driver.tick(phase.name, minute, tick)
                         if on_tick is not None:
                             on_tick(phase.name)
-                result.spans.append(PhaseSpan(phase, phase_start, phase_start + phase_minutes * 60))
-            driver.enter("baseline")
-            for emitter in driver.emitters:
-                emitter.flush()
+                result.spans.append(PhaseSpan(phase, phase_start, phase_start + minutes * 60))
+                phase_start += minutes * 60
+            driver.finish()
             result.injected_faults = driver.faults.injected
         finally:
             sys.setswitchinterval(switch_interval)

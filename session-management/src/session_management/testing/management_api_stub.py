@@ -18,6 +18,7 @@ import json
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from email.message import Message
 from typing import Any
 
@@ -35,6 +36,8 @@ class ManagementApiStub(LoopbackServer):
         # id -> (status, error code) for other failures, e.g. (429, "LimitExceededException")
         self.failures: dict[str, tuple[int, str]] = {}
         self.delay_seconds = 0.0  # per request: a slow API
+        # Called per request before it is answered: a simulated-time delay (local run).
+        self.on_request: Callable[[], None] | None = None
         self._posted: dict[str, list[bytes]] = {}
         self.deleted: list[str] = []
 
@@ -52,6 +55,7 @@ class ManagementApiStub(LoopbackServer):
             self.gone.clear()
             self.failures.clear()
             self.delay_seconds = 0.0
+            self.on_request = None
 
     # -- the server --------------------------------------------------------------------------
 
@@ -62,6 +66,8 @@ class ManagementApiStub(LoopbackServer):
         connection_id = urllib.parse.unquote(path.split(_CONNECTIONS, 1)[1])
         if self.delay_seconds:
             time.sleep(self.delay_seconds)
+        if self.on_request is not None:
+            self.on_request()
         with self._lock:
             failure = self.failures.get(connection_id)
             if connection_id in self.gone:

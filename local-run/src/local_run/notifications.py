@@ -1,0 +1,91 @@
+"""The alarm topics of a local run: who is told what, and what SNS publishes about it.
+
+Every state change into ALARM (or OK) of an alarm with alarm (or OK) actions sends one
+notification to each topic in those actions. A notification is delivered unless the
+topic's subscribers reject notifications at that moment (``down(timestamp)``); SNS then
+publishes ``NumberOfNotificationsDelivered`` or ``NumberOfNotificationsFailed`` (AWS/SNS,
+TopicName) for it. The delivery alarms watch those metrics, and their own notifications
+count too, so `evaluate_with_notifications` evaluates until the notifications no longer
+change (each round can only add the delivery alarms' own notifications).
+
+A page is a notification to the critical topic on entering ALARM.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from infra.alarms import SNS_NAMESPACE
+from local_run.evaluator import AlarmState, Evaluation, InMemoryMetricStore, MetricStore, evaluate
+from local_run.metric_source import RoutedStore
+from local_run.template_alarms import TemplateAlarms
+
+MAX_ROUNDS = 6
+
+
+@dataclass(frozen=True)
+class Notification:
+    timestamp: float
+    alarm: str  # the alarm's name
+    state: AlarmState  # ALARM or OK
+    topic: str  # the topic's name
+    delivered: bool
+
+
+def notifications(
+    evaluation: Evaluation,
+    alarms: TemplateAlarms,
+    topic_names: Mapping[str, str],
+    down: Callable[[float], bool],
+) -> tuple[Notification, ...]:
+    """The notifications the evaluation's state changes send; ``topic_names`` maps the
+    topic references in the alarms' actions (``{Ref:X}``) to topic names."""
+    by_name = {a.name: a for a in alarms.all_alarms()}
+    sent: list[Notification] = []
+    for change in evaluation.changes:
+        alarm = by_name[change.alarm]
+        if change.new is AlarmState.ALARM:
+            actions = alarm.alarm_actions
+        elif change.new is AlarmState.OK and change.old is not AlarmState.INSUFFICIENT_DATA:
+            actions = alarm.ok_actions  # the first evaluation settling is not news
+        else:
+            continue
+        for action in actions:
+            topic = topic_names.get(action)
+            if topic is not None:
+                sent.append(
+                    Notification(change.timestamp, change.alarm, change.new, topic,
+                                 not down(change.timestamp))
+                )
+    return tuple(sent)
+
+
+def sns_metrics(sent: tuple[Notification, ...]) -> InMemoryMetricStore:
+    """What SNS publishes about the notifications: one subscriber per topic here."""
+    store = InMemoryMetricStore()
+    for n in sent:
+        name = "NumberOfNotificationsDelivered" if n.delivered else "NumberOfNotificationsFailed"
+        store.put(SNS_NAMESPACE, name, n.timestamp, 1.0, {"TopicName": n.topic})
+    return store
+
+
+def evaluate_with_notifications(
+    alarms: TemplateAlarms,
+    store: MetricStore,
+    start: float,
+    end: float,
+    topic_names: Mapping[str, str],
+    down: Callable[[float], bool],
+) -> tuple[Evaluation, tuple[Notification, ...]]:
+    """The evaluation with AWS/SNS answered from the notifications it sends, and those
+    notifications."""
+    sent: tuple[Notification, ...] = ()
+    for _ in range(MAX_ROUNDS):
+        routed = RoutedStore(store, {SNS_NAMESPACE: sns_metrics(sent)})
+        evaluation = evaluate(alarms, routed, start, end)
+        again = notifications(evaluation, alarms, topic_names, down)
+        if again == sent:
+            return evaluation, sent
+        sent = again
+    raise RuntimeError(f"alarm notifications did not settle in {MAX_ROUNDS} rounds")
