@@ -300,10 +300,10 @@ def _condition(p: PlannedAlarm) -> str:
         what = f"AWS/DynamoDB SystemErrors of table {p.scope} (all operations)"
     else:
         what = f"AWS/SNS NumberOfNotificationsFailed of topic {p.scope}"
-    return f"{what} > {p.threshold:g}{d.unit_suffix} {_window_text(d.window)}"
+    return f"{what} > {p.threshold:g}{d.unit_suffix} {window_text(d.window)}"
 
 
-def _window_text(window: Window) -> str:
+def window_text(window: Window) -> str:
     minutes = window.period_seconds // 60
     if window.evaluation_periods == 1:
         return "within 1 minute" if minutes == 1 else f"within {minutes} minutes"

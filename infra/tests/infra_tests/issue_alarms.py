@@ -1,6 +1,6 @@
-"""The alarm list of issue 4, written out independently of `infra.alarm_table`: what the
-synthesized alarms must be. Specs are named by their constants, namespaces by the spec
-modules, functions by their handler modules."""
+"""The alarm lists of issues 4 and 8, written out independently of `infra.alarm_table`: what
+the synthesized alarms must be. Specs are named by their constants, namespaces by the spec
+modules, functions by their handler modules; ``kind`` says what an alarm is placed on."""
 
 from __future__ import annotations
 
@@ -21,20 +21,32 @@ FUNCTION_LABELS = (
 )
 
 
+FUNCTION_NAMESPACES = {
+    connection.HANDLER_NAME: SM,
+    session_status.HANDLER_NAME: SM,
+    audio_processor.HANDLER_NAME: AT,
+}
+STAGE = "WebSocketApi"
+TABLE_LABELS = ("SessionsTable", "ConnectionsTable", "RateLimitsTable")
+
+
 @dataclass(frozen=True)
 class IssueAlarm:
     severity: str
     key: str
-    scopes: tuple[str, ...]  # namespaces, or function labels for AWS/Lambda alarms
-    watches: tuple[MetricSpec, ...]  # () for AWS/Lambda alarms; (errors, attempts) for rates
+    scopes: tuple[str, ...]  # namespaces, function labels, the stage, tables or topics
+    watches: tuple[MetricSpec, ...]  # () for AWS-namespace alarms; (errors, attempts) for rates
     statistic: str
-    threshold: float
+    threshold: float  # for "timeout"/"concurrency" kinds: the fraction of that limit
     period: int  # seconds
     evaluation_periods: int
     datapoints_to_alarm: int
+    kind: str = "service"  # service, function, stage, table, topic
+    metric: str = ""  # the AWS metric an AWS-namespace alarm reads
+    relative_to: str = ""  # "", "Timeout" or "ReservedConcurrentExecutions" (of the function)
 
 
-ISSUE_ALARMS = (
+ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
     # Critical: audio p95 > 100 ms for 5 min; Transcribe stream error rate > 5 % for 5 min;
     # Lambda error rate > 1 % for 5 min, per function.
     IssueAlarm(
@@ -59,7 +71,10 @@ ISSUE_ALARMS = (
         5,
         5,
     ),
-    IssueAlarm("Critical", "LambdaErrorRate", FUNCTION_LABELS, (), "Sum", 1, 60, 5, 5),
+    # Issue 8: failed requests (AWS/Lambda Errors + LambdaErrors[Handler]) / Invocations.
+    IssueAlarm(
+        "Critical", "LambdaErrorRate", FUNCTION_LABELS, (), "Sum", 1, 60, 5, 5, kind="function"
+    ),
     # Warning: audio p95 > 75 ms for 10 min; control p95 > 150 ms for 10 min; rate-limit
     # violations > 100 per minute; buffer overflows > 10 in 5 min; listener notification
     # failures > 50 in 5 min; DynamoDB errors > 10 in 5 min; connections closed for rate
@@ -133,6 +148,31 @@ ISSUE_ALARMS = (
         1,
         1,
     ),
+)
+
+
+# Issue 8: the platform, anchored on AWS's recommended alarms.
+ISSUE_ALARMS += (
+    IssueAlarm("Critical", "Throttles", FUNCTION_LABELS, (), "Sum", 0, 60, 5, 5,
+               kind="function", metric="Throttles"),
+    IssueAlarm("Warning", "DurationNearTimeout", FUNCTION_LABELS, (), "p90", 0.8, 60, 5, 5,
+               kind="function", metric="Duration", relative_to="Timeout"),
+    IssueAlarm("Warning", "ConcurrencyNearLimit", FUNCTION_LABELS, (), "Maximum", 0.9, 60, 5, 5,
+               kind="function", metric="ConcurrentExecutions",
+               relative_to="ReservedConcurrentExecutions"),
+    IssueAlarm("Warning", "Heartbeat", FUNCTION_LABELS, (), "Sum", 0, 60, 5, 5, kind="function"),
+    IssueAlarm("Critical", "ExecutionErrors", (STAGE,), (), "Sum", 0, 60, 5, 5,
+               kind="stage", metric="ExecutionError"),
+    IssueAlarm("Warning", "IntegrationErrors", (STAGE,), (), "Sum", 25, 300, 1, 1,
+               kind="stage", metric="IntegrationError"),
+    IssueAlarm("Warning", "Throttles", TABLE_LABELS, (), "Sum", 0, 60, 5, 3, kind="table"),
+    IssueAlarm("Warning", "SystemErrors", TABLE_LABELS, (), "Sum", 0, 60, 5, 3, kind="table"),
+    # Each topic's delivery failures reach the OTHER topic: a failing critical topic is a
+    # warning (e-mail), a failing warning topic pages.
+    IssueAlarm("Warning", "DeliveryFailures", ("CriticalAlarmsTopic",), (), "Sum", 0, 300, 1, 1,
+               kind="topic", metric="NumberOfNotificationsFailed"),
+    IssueAlarm("Critical", "DeliveryFailures", ("WarningAlarmsTopic",), (), "Sum", 0, 300, 1, 1,
+               kind="topic", metric="NumberOfNotificationsFailed"),
 )
 
 

@@ -18,21 +18,40 @@ from infra.alarm_table import (
 from infra.alarms import (
     MAX_DESCRIPTION_CHARS,
     AlarmPlanError,
+    MonitoredFunction,
     PlannedAlarm,
+    Resources,
     alarm_name,
     composite_alarm_name,
     plan_alarms,
 )
+from infra.functions import FUNCTIONS
 from infra.services import AGGREGATE, SERVICES, MonitoredService
-from infra_tests.issue_alarms import FUNCTION_LABELS, ISSUE_ALARMS, alarm_id, expanded
+from infra_tests.issue_alarms import (
+    FUNCTION_LABELS,
+    ISSUE_ALARMS,
+    TABLE_LABELS,
+    alarm_id,
+    expanded,
+)
 from shared_metrics import MetricSpec, Unit
 
 PREFIX = "ws-test"
 
 
+RESOURCES = Resources(
+    functions=tuple(
+        MonitoredFunction(f.label, f.service.namespace, f.timeout, f.reserved_concurrency)
+        for f in FUNCTIONS
+    ),
+    tables=TABLE_LABELS,
+)
+NOTHING = Resources(functions=(), stage=False, tables=(), topics=())
+
+
 @pytest.fixture(scope="module")
 def plan() -> tuple[PlannedAlarm, ...]:
-    return plan_alarms(PREFIX, FUNCTION_LABELS)
+    return plan_alarms(PREFIX, RESOURCES)
 
 
 def _find(plan: tuple[PlannedAlarm, ...], severity: str, key: str, scope: str) -> PlannedAlarm:
@@ -41,7 +60,7 @@ def _find(plan: tuple[PlannedAlarm, ...], severity: str, key: str, scope: str) -
         for p in plan
         if p.severity.value == severity
         and p.definition.key == key
-        and (p.function == scope or (p.service is not None and p.service.namespace == scope))
+        and (p.scope == scope or (p.service is not None and p.service.namespace == scope))
     ]
     assert len(matches) == 1, f"{severity} {key} {scope}: {len(matches)} alarms"
     return matches[0]
@@ -87,8 +106,8 @@ def test_every_alarm_watches_an_aggregate_series_the_specs_declare(
     for p in plan:
         for series in p.watched_series():
             assert series in declared, f"{p.name} watches {series}, which no spec declares"
-        if p.service is None:
-            assert p.function in FUNCTION_LABELS
+        if p.function is not None:
+            assert p.scope in FUNCTION_LABELS
 
 
 def test_names_are_unique_readable_and_short(plan: tuple[PlannedAlarm, ...]) -> None:
@@ -112,7 +131,7 @@ def test_descriptions_say_what_it_means_and_what_to_check_first(
         assert description.startswith(f"{p.severity.value}: ")
         assert " First check: " in description
         assert len(description) <= MAX_DESCRIPTION_CHARS
-        assert f"> {p.definition.threshold:g}" in description
+        assert f"> {p.threshold:g}" in description
     latency = _find(plan, "Critical", "AudioLatencyP95", "AudioTranscription/WebSocket")
     assert (
         "p95 of AudioTranscription/WebSocket AudioProcessingLatency > 100 ms in every "
@@ -147,21 +166,32 @@ def _definition(spec: MetricSpec) -> AlarmDefinition:
 
 def test_an_alarmed_spec_without_an_alarm_fails_the_plan() -> None:
     with pytest.raises(AlarmPlanError, match="OrphanMetric.*no alarm definition watches it"):
-        plan_alarms(PREFIX, [], [_service((ORPHAN,), (ORPHAN,))], [])
+        plan_alarms(PREFIX, NOTHING, [_service((ORPHAN,), (ORPHAN,))], [])
 
 
 def test_an_alarm_on_a_spec_no_service_alarms_on_fails_the_plan() -> None:
     with pytest.raises(AlarmPlanError, match="watches nothing.*OrphanMetric"):
-        plan_alarms(PREFIX, [], [_service((ORPHAN,), ())], [_definition(ORPHAN)])
+        plan_alarms(PREFIX, NOTHING, [_service((ORPHAN,), ())], [_definition(ORPHAN)])
 
 
 def test_an_alarmed_spec_without_an_aggregate_series_fails_the_plan() -> None:
     with pytest.raises(AlarmPlanError, match="aggregate series"):
         plan_alarms(
-            PREFIX, [], [_service((NO_AGGREGATE,), (NO_AGGREGATE,))], [_definition(NO_AGGREGATE)]
+            PREFIX, NOTHING, [_service((NO_AGGREGATE,), (NO_AGGREGATE,))],
+            [_definition(NO_AGGREGATE)],
         )
 
 
-def test_the_real_tables_plan_without_functions_has_no_lambda_target() -> None:
-    with pytest.raises(AlarmPlanError, match="no Lambda functions"):
-        plan_alarms(PREFIX, [])
+def test_the_real_table_without_resources_has_no_platform_target() -> None:
+    with pytest.raises(AlarmPlanError, match="no resource of its kind"):
+        plan_alarms(PREFIX, NOTHING)
+
+
+def test_relative_thresholds_come_from_each_functions_limits(
+    plan: tuple[PlannedAlarm, ...],
+) -> None:
+    for f in FUNCTIONS:
+        duration = _find(plan, "Warning", "DurationNearTimeout", f.label)
+        assert duration.threshold == pytest.approx(0.8 * f.timeout.total_seconds() * 1000)
+        concurrency = _find(plan, "Warning", "ConcurrencyNearLimit", f.label)
+        assert concurrency.threshold == 0.9 * f.reserved_concurrency

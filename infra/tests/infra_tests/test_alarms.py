@@ -12,7 +12,15 @@ import pytest
 from infra.services import AGGREGATE, SERVICES
 from infra_tests.cfn import expressions, of_type, ref, text, watched_metrics
 from infra_tests.conftest import STACK_NAME
-from infra_tests.issue_alarms import ISSUE_ALARMS, IssueAlarm, alarm_id, expanded
+from infra_tests.issue_alarms import (
+    FUNCTION_NAMESPACES,
+    ISSUE_ALARMS,
+    STAGE,
+    TABLE_LABELS,
+    IssueAlarm,
+    alarm_id,
+    expanded,
+)
 
 Resources = Mapping[str, Mapping[str, Any]]
 
@@ -41,39 +49,68 @@ def _name(issue: IssueAlarm, scope: str) -> str:
     return f"{STACK_NAME}-{issue.severity}-{scope.split('/')[0]}-{issue.key}"
 
 
+@pytest.fixture(scope="module")
+def resource_ids(resources: Resources, logical_ids: dict[str, str]) -> dict[str, str]:
+    """Scope label -> the logical id of the resource it names (functions, tables, topics,
+    and the API for the stage)."""
+    ids = dict(logical_ids)
+    for logical_id in of_type(resources, "AWS::DynamoDB::Table"):
+        for label in TABLE_LABELS:
+            if logical_id.startswith(label):
+                ids[label] = logical_id
+    for logical_id in of_type(resources, "AWS::SNS::Topic"):
+        for label in ("CriticalAlarmsTopic", "WarningAlarmsTopic"):
+            if logical_id.startswith(label):
+                ids[label] = logical_id
+    (api,) = of_type(resources, "AWS::ApiGatewayV2::Api")
+    ids[STAGE] = api
+    return ids
+
+
+# The DynamoDB operations whose SystemErrors a table alarm adds up (the services' calls).
+TABLE_OPERATIONS = ("DeleteItem", "GetItem", "PutItem", "Query", "Scan",
+                    "TransactWriteItems", "UpdateItem")
+
+
 @pytest.mark.parametrize("pair", expanded(), ids=alarm_id)
 def test_alarm(
     pair: tuple[IssueAlarm, str],
     alarms: dict[str, Mapping[str, Any]],
     topics: dict[str, dict[str, str]],
-    logical_ids: dict[str, str],
+    resources: Resources,
+    resource_ids: dict[str, str],
 ) -> None:
     issue, scope = pair
     alarm = alarms[_name(issue, scope)]
 
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
-    assert alarm["Threshold"] == issue.threshold
     assert alarm["EvaluationPeriods"] == issue.evaluation_periods
     assert alarm["DatapointsToAlarm"] == issue.datapoints_to_alarm
     assert alarm["TreatMissingData"] == "notBreaching"
-    assert alarm["AlarmActions"] == [topics[issue.severity]]
-    assert alarm["OKActions"] == [topics[issue.severity]]
+    if issue.severity == "Critical":
+        # One page per incident: critical alarms page through the composite only.
+        assert "AlarmActions" not in alarm and "OKActions" not in alarm
+    else:
+        assert alarm["AlarmActions"] == [topics[issue.severity]]
+        assert alarm["OKActions"] == [topics[issue.severity]]
     assert alarm.get("ActionsEnabled", True) is True
     assert "First check: " in alarm["AlarmDescription"]
 
+    threshold = issue.threshold
+    if issue.relative_to:  # read from the synthesized function, not from a copy
+        function = resources[resource_ids[scope]]["Properties"]
+        limit = function[issue.relative_to]
+        threshold *= limit * 1000 if issue.relative_to == "Timeout" else limit
+    assert alarm["Threshold"] == pytest.approx(threshold)
+
     watched = watched_metrics(alarm)
     assert {m.period for m in watched} == {issue.period}
-    assert {m.statistic for m in watched} == {issue.statistic}
     if issue.statistic.startswith("p"):  # percentiles synthesize as ExtendedStatistic
         assert alarm["ExtendedStatistic"] == issue.statistic and "Statistic" not in alarm
-    if issue.watches == ():  # AWS/Lambda, per function
-        function = "${" + logical_ids[scope] + "}"
-        assert sorted((m.namespace, m.name, m.dimensions) for m in watched) == [
-            ("AWS/Lambda", "Errors", (("FunctionName", function),)),
-            ("AWS/Lambda", "Invocations", (("FunctionName", function),)),
-        ]
-        assert expressions(alarm) == ["IF(invocations > 0, 100 * FILL(errors, 0) / invocations, 0)"]
-    else:
+    found = sorted((m.namespace, m.name, m.dimensions, m.statistic) for m in watched)
+    resource = "${" + resource_ids.get(scope, "") + "}"
+    if issue.kind == "service":
+        assert {m.statistic for m in watched} == {issue.statistic}
         assert [(m.namespace, m.name, m.dimensions) for m in watched] == [
             (scope, spec.name, ()) for spec in issue.watches
         ]
@@ -84,6 +121,57 @@ def test_alarm(
         else:
             assert expressions(alarm) == []
             assert "Dimensions" not in alarm  # the aggregate series, never a SessionId
+    elif issue.key in ("LambdaErrorRate", "Heartbeat"):
+        namespace = FUNCTION_NAMESPACES[scope]
+        own = "LambdaErrors" if issue.key == "LambdaErrorRate" else "HandlerInvocations"
+        lambda_metrics = ["Errors", "Invocations"] if issue.key == "LambdaErrorRate" else [
+            "Invocations"
+        ]
+        assert found == sorted(
+            [("AWS/Lambda", n, (("FunctionName", resource),), "Sum") for n in lambda_metrics]
+            + [(namespace, own, (("Handler", scope),), "Sum")]
+        )
+    elif issue.kind == "function":
+        assert found == [("AWS/Lambda", issue.metric, (("FunctionName", resource),),
+                          issue.statistic)]
+    elif issue.kind == "stage":
+        assert found == [
+            ("AWS/ApiGateway", issue.metric, (("ApiId", resource), ("Stage", "prod")), "Sum")
+        ]
+    elif issue.kind == "table":
+        if issue.key == "Throttles":
+            names = [("ReadThrottleEvents", ()), ("WriteThrottleEvents", ())]
+        else:
+            names = [("SystemErrors", (("Operation", op),)) for op in TABLE_OPERATIONS]
+        assert found == sorted(
+            ("AWS/DynamoDB", n, tuple(sorted((("TableName", resource), *dims))), "Sum")
+            for n, dims in names
+        )
+        # A sum of filled series: a period without throttling is 0, never missing.
+        assert expressions(alarm) == [
+            " + ".join(f"FILL({q['Id']}, 0)" for q in alarm["Metrics"] if "MetricStat" in q)
+        ]
+    else:
+        topic = "${" + resource_ids[scope] + ".TopicName}"
+        assert found == [("AWS/SNS", issue.metric, (("TopicName", topic),), "Sum")]
+
+
+def test_the_lambda_error_rate_sees_handled_and_unhandled_failures(
+    alarms: dict[str, Mapping[str, Any]],
+) -> None:
+    alarm = alarms[f"{STACK_NAME}-Critical-connection-LambdaErrorRate"]
+    failed = "FILL(errors, 0) + FILL(handled, 0)"
+    assert expressions(alarm) == [
+        f"IF(invocations > 0, IF({failed} >= 3, 100 * ({failed}) / invocations, 0), 0)"
+    ]
+    assert "fewer than 3 failed requests" in alarm["AlarmDescription"]
+
+
+def test_the_heartbeat_is_quiet_without_traffic(alarms: dict[str, Mapping[str, Any]]) -> None:
+    alarm = alarms[f"{STACK_NAME}-Warning-audio_processor-Heartbeat"]
+    assert expressions(alarm) == [
+        "IF(FILL(invocations, 0) > 0, IF(FILL(seen, 0) == 0, 1, 0), 0)"
+    ]
 
 
 def test_no_other_alarms(alarms: dict[str, Mapping[str, Any]]) -> None:
@@ -104,26 +192,30 @@ def test_service_degraded_fires_on_any_critical_alarm(
     }
     critical = {ids_by_name[n] for n in alarms if "-Critical-" in n}
     in_rule = {i for i in ids_by_name.values() if "${" + i + ".Arn}" in rule}
-    assert in_rule == critical and len(critical) == 5
+    expected = [pair for pair in expanded() if pair[0].severity == "Critical"]
+    assert in_rule == critical and len(critical) == len(expected)
     assert rule.count(" OR ") == len(critical) - 1 and " AND " not in rule
 
 
 def test_every_alarm_watches_a_declared_aggregate_series(
     alarms: dict[str, Mapping[str, Any]],
 ) -> None:
-    """Read from the template: no alarm can watch a metric the specs do not publish."""
+    """Read from the template: no alarm can watch a metric the specs do not publish, and
+    only the per-function alarms read a Handler series (never a session or connection)."""
     declared = {
-        (s.namespace, spec.name)
+        (s.namespace, spec.name, tuple(dims))
         for s in SERVICES
         for spec in s.specs
-        if AGGREGATE in spec.dimension_sets
+        for dims in spec.dimension_sets
     }
     for name, alarm in alarms.items():
         for m in watched_metrics(alarm):
             if m.namespace.startswith("AWS/"):
                 continue
-            assert (m.namespace, m.name) in declared, f"{name} watches {m}"
-            assert m.dimension_names == AGGREGATE, f"{name} must watch the aggregate series"
+            assert (m.namespace, m.name, m.dimension_names) in declared, f"{name} watches {m}"
+            if m.dimension_names != AGGREGATE:
+                assert m.dimension_names == ("Handler",), f"{name} watches {m}"
+                assert dict(m.dimensions)["Handler"] in FUNCTION_NAMESPACES
 
 
 def test_every_alarmed_spec_is_watched(alarms: dict[str, Mapping[str, Any]]) -> None:

@@ -44,3 +44,24 @@ def test_the_app_exits_with_the_message_instead_of_a_jsii_traceback(
     err = capsys.readouterr().err
     assert err.startswith("error: Lambda zip(s) not found:")
     assert "./pants package ::" in err
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("INFRA_CRITICAL_URLS", "http://hooks.example.com/x", "INFRA_CRITICAL_URLS"),
+        ("INFRA_ACCOUNT_CONCURRENCY", "lots", "must be a positive integer"),
+    ],
+)
+def test_a_bad_setting_exits_2_with_its_name(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    variable: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "cdk.out"))
+    monkeypatch.setenv(variable, value)
+    assert app.main() == 2
+    assert message in capsys.readouterr().err

@@ -49,6 +49,7 @@ def test_rows_in_order_after_the_alarm_status(widgets: list[Widget]) -> None:
         "## Status",
         "## Rate limiting",
         "## Errors",
+        "## Platform: Lambda, API Gateway, DynamoDB, alarm delivery",
     ]
     for row_header in (w for w in widgets if w["type"] == "text"):
         assert row_header["width"] == 24

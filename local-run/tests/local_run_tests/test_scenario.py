@@ -8,15 +8,24 @@ from pathlib import Path
 import pytest
 
 from infra.functions import FUNCTIONS
-from local_run.cli import alarm_key, fired_by_phase, main, synthesized_alarms
-from local_run.evaluator import evaluate
-from local_run.metric_source import MotoBackendSource, RoutedStore
+from local_run.cli import (
+    alarm_key,
+    fired_by_phase,
+    main,
+    pages_by_phase,
+    platform_routed,
+    report,
+    subscribers_down,
+    synthesized_alarms,
+    topic_names,
+)
+from local_run.metric_source import MotoBackendSource
+from local_run.notifications import evaluate_with_notifications
 from local_run.plot import alarm_series, write_plot
 from local_run.scenario import (
-    LAMBDA_NAMESPACE,
+    DEGRADED,
     PHASES,
     local_backend,
-    phases_named,
     run_scenario,
 )
 from shared_metrics.testing.aws_emulator import unused_loopback_url
@@ -24,32 +33,44 @@ from shared_metrics.testing.aws_emulator import unused_loopback_url
 STACK = "ws-e2e"
 
 
-def test_a_short_scenario_fires_the_alarms_of_its_fault_phase(tmp_path: Path) -> None:
-    # dynamodb-errors also guards against loopback artifacts inflating latency there
-    # (botocore retry sleeps, the 40 ms delayed-ACK stall): AudioLatencyP95 must stay quiet.
-    phases = phases_named(["baseline", "transcribe-outage", "dynamodb-errors"])
+def test_every_phase_fires_exactly_its_alarms_and_every_alarm_fires(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The whole default run: each phase must fire exactly what it was designed to fire, and
+    # every alarm of the template must fire in some phase. dynamodb-errors also guards
+    # against loopback artifacts inflating latency (botocore retry sleeps, the 40 ms
+    # delayed-ACK stall): AudioLatencyP95 must stay quiet there.
     with local_backend() as url:
         # Simulated latency only: which alarms fire must not depend on this machine's speed.
-        result = run_scenario(url, phases, phase_minutes=5, stack_name=STACK, real_latency=False)
+        result = run_scenario(url, PHASES, phase_minutes=5, stack_name=STACK, real_latency=False)
         services = MotoBackendSource().read(result.start, result.end + 3600)
-    store = RoutedStore(services, {LAMBDA_NAMESPACE: result.lambda_metrics})
+    store = platform_routed(services, result)
     alarms = synthesized_alarms(STACK, result.function_names)
-    evaluation = evaluate(alarms, store, result.start, result.end)
+    evaluation, sent = evaluate_with_notifications(
+        alarms, store, result.start, result.end, topic_names(STACK), subscribers_down(result)
+    )
     fired = fired_by_phase(evaluation, result, STACK)
-    assert fired == {
-        "baseline": set(),
-        "transcribe-outage": {
-            "Critical-AudioTranscription-TranscribeStreamErrorRate",
-            "Warning-AudioTranscription-AudioBufferOverflows",
-            "Critical-Service-ServiceDegraded",
-        },
-        "dynamodb-errors": {
-            "Warning-SessionManagement-DynamoDBErrors",
-            "Warning-AudioTranscription-DynamoDBErrors",
-        },
-    }
-    assert fired["transcribe-outage"] == set(phases[1].expected)
-    assert fired["dynamodb-errors"] == set(phases[2].expected)
+    assert fired == {p.name: set(p.expected) for p in PHASES}
+    every = {alarm_key(a.name, STACK) for a in alarms.all_alarms()}
+    assert set().union(*fired.values()) == every
+
+    # One page per incident: the composite is the only alarm on the critical topic, so a
+    # phase that hurts users pages once however many critical alarms fire in it.
+    pages = pages_by_phase(sent, result, STACK)
+    for phase in PHASES:
+        expected_pages = 1 if DEGRADED in phase.expected else 0
+        assert pages[phase.name][0] == expected_pages, phase.name
+    # Notifications that failed are the ones sent while the subscribers were down.
+    failed = [n for n in sent if not n.delivered]
+    assert failed and all(result.phase_at(n.timestamp - 1) == "alarm-delivery-failing"
+                          for n in failed)
+
+    # The report says so and exits 0.
+    assert report(evaluation, result, STACK, set(), sent) == 0
+    out = capsys.readouterr().out
+    assert "every alarm entered ALARM in at least one phase" in out
+    assert "result: every phase fired exactly its alarms" in out
+    assert "alarm x phase" in out
 
     # The plot: a PNG of every alarm's datapoints, computed by the evaluator's functions.
     png = write_plot(
@@ -61,9 +82,19 @@ def test_a_short_scenario_fires_the_alarms_of_its_fault_phase(tmp_path: Path) ->
     assert len(data) > 20_000
     errors = next(a for a in alarms.metric_alarms if a.name.endswith("TranscribeStreamErrorRate"))
     series = dict(alarm_series(errors, store, result.start, result.end))
-    outage = result.spans[1]
+    outage = next(s for s in result.spans if s.phase.name == "transcribe-outage")
     assert max(v or 0 for t, v in series.items() if outage.start <= t < outage.end) > 5
     assert all((v or 0) <= 5 for t, v in series.items() if t < outage.start)
+
+
+def test_a_subset_of_phases_is_not_held_to_firing_every_alarm(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    code = main(["--phases", "baseline", "--phase-minutes", "1", "--no-progress", "--no-plot",
+                 "--log", "/dev/null"])
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "a subset of the phases ran" in out
 
 
 def test_every_alarm_a_phase_expects_is_in_the_template() -> None:

@@ -28,6 +28,7 @@ from local_run.template_alarms import (
     read_alarms,
     read_template_file,
 )
+from local_run.cli import synthesized_alarms
 from local_run_tests.conftest import STACK_NAME
 
 AUDIO, LATENCY = "AudioTranscription", "AudioLatencyP95"
@@ -42,13 +43,10 @@ def alarms(template_json: dict[str, Any]) -> TemplateAlarms:
 
 
 @pytest.fixture(scope="module")
-def resolved(alarms: TemplateAlarms, stack: WebSocketServiceStack) -> TemplateAlarms:
-    """Lambda FunctionName tokens mapped to made-up function names."""
-    mapping = {
-        "{Ref:" + stack.resolve(f.node.default_child.logical_id) + "}": f"fn-{label}"  # type: ignore[union-attr]
-        for label, f in stack.functions.items()
-    }
-    return alarms.with_dimension_values(mapping)
+def resolved(stack: WebSocketServiceStack) -> TemplateAlarms:
+    """Resource references mapped to local names: FunctionName to made-up function names,
+    TableName, TopicName and ApiId to the local run's."""
+    return synthesized_alarms(STACK_NAME, {label: f"fn-{label}" for label in stack.functions})
 
 
 def test_every_alarm_of_the_stack_parses(
@@ -64,7 +62,11 @@ def test_every_alarm_of_the_stack_parses(
         # What infra's README promises for every alarm.
         assert alarm.comparison is ComparisonOperator.GREATER_THAN
         assert alarm.treat_missing_data is TreatMissingData.NOT_BREACHING
-        assert alarm.alarm_actions and alarm.alarm_actions == alarm.ok_actions
+        # Critical alarms page through the composite only; warnings notify their topic.
+        if "-Critical-" in alarm.name:
+            assert alarm.alarm_actions == alarm.ok_actions == ()
+        else:
+            assert alarm.alarm_actions and alarm.alarm_actions == alarm.ok_actions
     degraded = alarms.by_name(DEGRADED)
     critical = {a.logical_id for a in alarms.metric_alarms if "-Critical-" in a.name}
     assert isinstance(degraded, CompositeAlarm) and isinstance(degraded.rule, AnyOf)
@@ -86,8 +88,11 @@ def test_shapes_of_the_stack(alarms: TemplateAlarms, resolved: TemplateAlarms) -
     assert len(lambda_alarms) == 3
     for alarm in lambda_alarms:
         assert alarm.returned.expression is not None
-        assert all(m.dimensions[0][1].startswith("{Ref:") for m in alarm.metrics)
-    assert len(alarms.unresolved_dimension_values()) == 3
+        lambda_metrics = [m for m in alarm.metrics if m.namespace == "AWS/Lambda"]
+        assert [m.name for m in lambda_metrics] == ["Errors", "Invocations"]
+        assert all(m.dimensions[0][1].startswith("{Ref:") for m in lambda_metrics)
+    # Function names, table names, topic names and the API id are resource references.
+    assert len(alarms.unresolved_dimension_values()) == 3 + 3 + 2 + 1
     assert resolved.unresolved_dimension_values() == frozenset()
 
 

@@ -61,9 +61,16 @@ def test_speaker_creates_and_listeners_join(
     for listener in LISTENERS:
         assert handler(connect_event(listener, "s1", "listener"), None)["statusCode"] == 200
     assert sorted(aws.store().listener_connection_ids("s1")) == LISTENERS
-    # Connecting is not a metric of its own (and with no metrics, no EMF event is written).
+    # Connecting is not a metric of its own: each invocation only counts the heartbeat, its
+    # EMF event carrying who connected as log properties.
     assert counted(sink) == {}
-    assert sink.properties == []
+    assert counted(sink, heartbeat=True) == {
+        ("HandlerInvocations", ()): 4,
+        ("HandlerInvocations", (("Handler", "connection"),)): 4,
+    }
+    assert sink.properties == [
+        {"ConnectionId": c, "SessionId": "s1"} for c in ["speaker-1", *LISTENERS]
+    ]
 
 
 @pytest.mark.parametrize(
@@ -425,6 +432,36 @@ def test_unknown_exception_types_map_to_other(
     monkeypatch.setattr(services.store, "get_connection", broken)
     assert control(handler, "speaker-1", "pauseBroadcast")["statusCode"] == 500
     assert counted(sink)[("LambdaErrors", (("Handler", "connection"), ("ErrorType", "Other")))] == 1
+
+
+def test_every_invocation_counts_the_heartbeat_whatever_its_outcome(
+    handler: LambdaHandler,
+    services: SessionServices,
+    session: str,
+    aws: LocalAws,
+    sink: MemorySink,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The heartbeat alarm compares HandlerInvocations[Handler] with AWS/Lambda Invocations:
+    # one per invocation, answered 200, 4xx, 500 or 503 alike.
+    statuses = [control(handler, "speaker-1", "setVolume", volume=40)["statusCode"]]
+    statuses.append(control(handler, "speaker-1", "setVolume", volume="loud")["statusCode"])
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise KeyError("speakerConnectionId")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(services.store, "get_session", broken)
+        statuses.append(control(handler, "speaker-1", "pauseBroadcast")["statusCode"])
+    aws.dynamodb.delete_table(TableName=TABLES.sessions)
+    statuses.append(control(handler, "speaker-1", "pauseBroadcast")["statusCode"])
+    assert statuses == [200, 400, 500, 503]
+    totals = counted(sink, heartbeat=True)
+    assert totals[("HandlerInvocations", (("Handler", "connection"),))] == 4
+    assert totals[("HandlerInvocations", ())] == 4
+    # The error-rate alarm reads the handled failures by Handler alone.
+    assert totals[("LambdaErrors", (("Handler", "connection"),))] == 1
+    assert ("HandlerInvocations", ()) not in counted(sink)
 
 
 def test_store_errors_from_deep_inside_are_counted_once(

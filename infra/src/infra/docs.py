@@ -1,0 +1,83 @@
+"""The infra README's alarm and failure tables, made from the alarm table and the catalog.
+
+``./pants run infra/src/infra/docs.py`` prints them; paste the output between the README's
+``<!-- alarms -->`` and ``<!-- /alarms -->`` markers (a test fails while they differ).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from infra.alarm_table import ALARMS, AlarmDefinition, LambdaMetric
+from infra.alarms import (
+    MonitoredFunction,
+    PlannedAlarm,
+    Resources,
+    plan_alarms,
+    window_text,
+)
+from infra.failure_catalog import CATALOG
+from infra.functions import FUNCTIONS, Table
+
+MARK_START, MARK_END = "<!-- alarms -->", "<!-- /alarms -->"
+
+
+def default_plan() -> tuple[PlannedAlarm, ...]:
+    """The plan of the stack's own functions, tables and topics (its default limits)."""
+    functions = tuple(
+        MonitoredFunction(f.label, f.service.namespace, f.timeout, f.reserved_concurrency)
+        for f in FUNCTIONS
+    )
+    return plan_alarms("x", Resources(functions, tables=tuple(t.label for t in Table)))
+
+
+def _threshold(d: AlarmDefinition) -> str:
+    source = d.source
+    if isinstance(source, LambdaMetric) and source.relative_to is not None:
+        return f"{d.statistic} > {d.threshold:.0%} of {source.relative_to.value}"
+    return f"{d.statistic} > {d.threshold:g}{d.unit_suffix}"
+
+
+def alarm_rows(plan: Sequence[PlannedAlarm]) -> list[str]:
+    rows = [
+        "| severity | alarm | where | condition | first check (runbook) |",
+        "|---|---|---|---|---|",
+    ]
+    for d in ALARMS:
+        scopes = [p.scope for p in plan if p.definition is d]
+        rows.append(
+            f"| {d.severity.value} | {d.key} | {', '.join(scopes)} | {_threshold(d)} "
+            f"{window_text(d.window)} | {d.first_check} |"
+        )
+    return rows
+
+
+def catalog_rows() -> list[str]:
+    rows = ["| failure | what happens | caught by | pages | proven in phase |", "|---|---|---|---|---|"]
+    for f in CATALOG:
+        rows.append(
+            f"| {f.name} | {f.what} | {', '.join(f.alarms)} | {'yes' if f.pages else 'no'} | "
+            f"{', '.join(f.phases)} |"
+        )
+    return rows
+
+
+def generated() -> str:
+    """What the README holds between its markers."""
+    return "\n".join(
+        [
+            MARK_START,
+            *alarm_rows(default_plan()),
+            "",
+            "Failure catalog (`failure_catalog.py`): what each class of failure fires, and the",
+            "local-run phase that shows it.",
+            "",
+            *catalog_rows(),
+            MARK_END,
+        ]
+    )
+
+
+if __name__ == "__main__":
+    sys.stdout.write(generated() + "\n")
