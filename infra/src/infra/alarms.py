@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-
 from datetime import timedelta
 
 from aws_cdk import Duration
@@ -456,7 +455,10 @@ def _function_metric(
     inv, seen = f"invocations{id_suffix}", f"seen{id_suffix}"
     return cw.MathExpression(
         expression=heartbeat_expression(inv, seen),
-        using_metrics={inv: invocations, seen: _handler_metric(function, HANDLER_INVOCATIONS, period)},
+        using_metrics={
+            inv: invocations,
+            seen: _handler_metric(function, HANDLER_INVOCATIONS, period),
+        },
         period=period,
         label=f"{function.label} invoked without metrics",
     )

@@ -54,7 +54,10 @@ def alarm_rows(plan: Sequence[PlannedAlarm]) -> list[str]:
 
 
 def catalog_rows() -> list[str]:
-    rows = ["| failure | what happens | caught by | pages | proven in phase |", "|---|---|---|---|---|"]
+    rows = [
+        "| failure | what happens | caught by | pages | proven in phase |",
+        "|---|---|---|---|---|",
+    ]
     for f in CATALOG:
         rows.append(
             f"| {f.name} | {f.what} | {', '.join(f.alarms)} | {'yes' if f.pages else 'no'} | "

@@ -41,7 +41,6 @@ from constructs import Construct
 
 from infra.alarm_table import Severity
 from infra.alarms import DEFAULT_ACCOUNT_CONCURRENCY, CloudWatchAlarms
-from infra.subscribers import Subscribers
 from infra.dashboard import ServiceDashboard
 from infra.functions import (
     FUNCTIONS,
@@ -52,6 +51,7 @@ from infra.functions import (
     environment_of,
 )
 from infra.nag import acknowledge_findings
+from infra.subscribers import Subscribers
 from session_management import store
 from session_management.notifier import ENDPOINT_ENV
 from session_management.websocket import CONNECT, DISCONNECT

@@ -139,6 +139,7 @@ def test_alarm(
             ("AWS/ApiGateway", issue.metric, (("ApiId", resource), ("Stage", "prod")), "Sum")
         ]
     elif issue.kind == "table":
+        names: list[tuple[str, tuple[tuple[str, str], ...]]]
         if issue.key == "Throttles":
             names = [("ReadThrottleEvents", ()), ("WriteThrottleEvents", ())]
         else:

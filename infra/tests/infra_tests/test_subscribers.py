@@ -3,6 +3,8 @@ the right topic in the synthesized stack."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
@@ -14,7 +16,7 @@ from infra.subscribers import SubscriberError, Subscribers, subscribers_from
 from infra_tests.cfn import of_type
 
 
-def _lookup(settings: dict[str, str]):  # type: ignore[no-untyped-def]
+def _lookup(settings: dict[str, str]) -> Callable[[str, str], str | None]:
     return lambda env, key: settings.get(env) or settings.get(key)
 
 

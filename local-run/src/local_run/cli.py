@@ -35,6 +35,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from infra.alarm_table import Severity
+from infra.alarms import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
+from infra.functions import Table
 from local_run.evaluator import AlarmState, Evaluation, MetricStore
 from local_run.metric_source import (
     GetMetricDataSource,
@@ -42,14 +45,10 @@ from local_run.metric_source import (
     RoutedStore,
     read_settled,
 )
-from infra.alarm_table import Severity
-from infra.alarms import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
-from infra.functions import Table
 from local_run.notifications import Notification, evaluate_with_notifications
 from local_run.scenario import (
     LOCAL_API_ID,
     PHASE_NAMES,
-    PHASES,
     SERVICE_NAMESPACES,
     TABLES,
     Backend,

@@ -52,7 +52,9 @@ class PlatformMetrics:
         self._api = {"ApiId": api_id, "Stage": stage}
         self._lock = threading.Lock()
 
-    def _put(self, namespace: str, name: str, t: float, value: float, dims: Mapping[str, str]) -> None:
+    def _put(
+        self, namespace: str, name: str, t: float, value: float, dims: Mapping[str, str]
+    ) -> None:
         with self._lock:
             self.store.put(namespace, name, t, value, dims)
 

@@ -62,7 +62,6 @@ from infra.alarm_table import Severity
 from infra.alarms import SERVICE_DEGRADED_KEY, STAGE_SCOPE, alarm_name, topic_scope
 from infra.functions import FUNCTIONS, Table
 from infra.services import AUDIO_TRANSCRIPTION, SESSION_MANAGEMENT
-from local_run.evaluator import InMemoryMetricStore
 from local_run.faults import ClientFaults, DynamoDBFaults, ProxyFaults
 from local_run.platform_metrics import DynamoDBObserver, FunctionOutput, PlatformMetrics
 from session_management import metrics_spec as session_spec
@@ -73,7 +72,6 @@ from session_management.notifier import ManagementApi, ManagementApiFactory
 from session_management.rate_limit import RateLimiter, RateLimitPolicy
 from session_management.services import SessionServices
 from session_management.store import SessionStore, TableNames
-from session_management.websocket import CONNECT
 from session_management.testing.events import (
     connect_event,
     disconnect_event,
@@ -82,6 +80,7 @@ from session_management.testing.events import (
     websocket_event,
 )
 from session_management.testing.management_api_stub import ManagementApiStub
+from session_management.websocket import CONNECT
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.cloudwatch import CloudWatchSink
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV, AwsEmulator
@@ -582,7 +581,7 @@ class _Driver:
         spec = SPECS_BY_LABEL[label]
         context = event.get("requestContext")
         websocket = isinstance(context, dict)
-        if websocket:
+        if isinstance(context, dict):
             route = context.get("routeKey")
             self.platform.api(t, "ConnectCount" if route == CONNECT else "MessageCount")
             if label in self.revoked:

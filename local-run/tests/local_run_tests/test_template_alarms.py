@@ -13,6 +13,7 @@ from audio_transcription.metrics_spec import NAMESPACE as AUDIO_NAMESPACE
 from infra.alarm_table import Severity
 from infra.alarms import alarm_name, composite_alarm_name
 from infra.stack import WebSocketServiceStack
+from local_run.cli import synthesized_alarms
 from local_run.evaluator import AlarmState, InMemoryMetricStore, aligned, evaluate
 from local_run.template_alarms import (
     AllOf,
@@ -28,7 +29,6 @@ from local_run.template_alarms import (
     read_alarms,
     read_template_file,
 )
-from local_run.cli import synthesized_alarms
 from local_run_tests.conftest import STACK_NAME
 
 AUDIO, LATENCY = "AudioTranscription", "AudioLatencyP95"
