@@ -36,7 +36,12 @@ from pathlib import Path
 from typing import Any
 
 from infra.alarm_table import Severity
-from infra.alarms import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
+from infra.alarms import (
+    API_GATEWAY_NAMESPACE,
+    DYNAMODB_NAMESPACE,
+    LAMBDA_NAMESPACE,
+    SNS_NAMESPACE,
+)
 from infra.functions import Table
 from local_run.evaluator import AlarmState, Evaluation, MetricStore
 from local_run.metric_source import (
@@ -45,16 +50,15 @@ from local_run.metric_source import (
     RoutedStore,
     read_settled,
 )
-from local_run.notifications import Notification, evaluate_with_notifications
+from local_run.notifications import Notification, evaluate_with_notifications, sns_metrics
+from local_run.phases import PHASE_NAMES, phases_named
 from local_run.scenario import (
     LOCAL_API_ID,
-    PHASE_NAMES,
     SERVICE_NAMESPACES,
     TABLES,
     Backend,
     ScenarioResult,
     local_backend,
-    phases_named,
     run_scenario,
 )
 from local_run.template_alarms import MetricStat, TemplateAlarms, read_alarms
@@ -356,6 +360,7 @@ def _run(args: argparse.Namespace, only: set[str]) -> int:
         subscribers_down(result),
     )
     status = report(evaluation, result, args.stack_name, only, sent)
+    store = RoutedStore(store, {SNS_NAMESPACE: sns_metrics(sent)})  # for the plot
     if no_data:
         print(
             "\nno datapoints read back for: " + ", ".join(no_data) + "\n  (their alarms saw "

@@ -5,17 +5,22 @@
 itself. It starts the Management API stub, creates the tables, and builds the three
 handlers exactly as Lambda would run them, except that:
 
-- every emitter publishes through the real `CloudWatchSink` (PutMetricData) to the
-  backend, with ``clock=`` the simulated clock: metric timestamps follow it. The handlers
-  flush at the end of every invocation, as in Lambda;
+- each function has its own emitter (as each runs in its own Lambda environments), which
+  publishes through the real `CloudWatchSink` (PutMetricData) to the backend, with
+  ``clock=`` the simulated clock: metric timestamps follow it. The handlers flush at the end
+  of every invocation, as in Lambda; what they flush reaches CloudWatch only if the
+  invocation did not time out and the phase has not broken the function's metrics
+  (`local_run.platform_metrics.FunctionOutput`);
 - DynamoDB calls run with botocore's retries off (their backoff sleeps would be wall
   time; the injected fault rate stands for what still fails after retries), and the
-  DynamoDB phase injects 500s and throttling (`local_run.faults`: a `FaultProxy` on
+  DynamoDB phases inject 500s or throttling (`local_run.faults`: a `FaultProxy` on
   loopback in front of the emulator, in the client for other backends);
-- the transcriber is in-process (`ScenarioTranscriber`): it can be down, or slow;
+- the transcriber is in-process (`ScenarioTranscriber`): it can be down, slow or hang; the
+  Management API stub can be slow or hang;
 - timers (``shared_metrics.timing.perf_counter``) measure real elapsed time PLUS the
   simulated time injected inside processing (a slow Transcribe advances the simulated
-  clock instead of sleeping), so a latency spike costs no wall time.
+  clock instead of sleeping; a hung call stalls only its own invocation), so latency
+  spikes and timeouts cost no wall time.
 
 The simulated run starts on a 5-minute boundary about ``lead_minutes`` before real now
 (CloudWatch and moto take timestamps up to two weeks old, none in the future). Traffic is
@@ -24,11 +29,15 @@ per tick: sampled, not real time), three listeners per session ask for status ea
 speakers send control messages, and the EventBridge schedule runs the periodic update.
 
 Each phase lasts ``phase_minutes`` (5 by default, so a phase fills whole 5-minute alarm
-periods); `PHASES` says which alarms each is designed to fire.
+periods) or its own minimum (the slow degradation needs 10-minute windows); `PHASES` says
+which alarms each is designed to fire; infra's failure catalog names the phase that proves
+each failure class.
 
-AWS/Lambda metrics (Invocations, Errors per FunctionName) are what the Lambda service would
-publish; the scenario records them itself (`lambda_metrics`), since no client may publish
-to an ``AWS/`` namespace.
+What AWS's services would publish about the run (AWS/Lambda per FunctionName, AWS/ApiGateway
+for the stage, AWS/DynamoDB per table) the scenario records itself (`ScenarioResult.platform`,
+see `local_run.platform_metrics` for the model), since no client may publish to an ``AWS/``
+namespace; a function's requests are throttled beyond its reserved concurrency when they
+arrive at once (`_Driver.burst`), and time out past its timeout.
 
 Against anything but the in-process emulator (`Backend.remote`), the run keeps to itself:
 its tables have run-unique names and are deleted at the end, and its metrics go to
@@ -58,11 +67,25 @@ from audio_transcription.processing import AudioProcessor
 from audio_transcription.services import AudioServices
 from audio_transcription.testing.pcm import send_audio_body, tone
 from audio_transcription.transcriber import InProcessTranscriber, TranscriptionError
-from infra.alarm_table import Severity
-from infra.alarms import SERVICE_DEGRADED_KEY, STAGE_SCOPE, alarm_name, topic_scope
-from infra.functions import FUNCTIONS, Table
-from infra.services import AUDIO_TRANSCRIPTION, SESSION_MANAGEMENT
+from infra.functions import FUNCTIONS
 from local_run.faults import ClientFaults, DynamoDBFaults, ProxyFaults
+from local_run.phases import (
+    ABUSERS_PER_SERVICE,
+    AUDIO_FN,
+    CONNECTION,
+    CORRUPT_STATE,
+    DEGRADED_NOTIFY_SECONDS,
+    DEGRADED_TRANSCRIBE_SECONDS,
+    DYNAMODB_FAULT_RATE,
+    HANG_SECONDS,
+    LATENCY_SPIKE_SECONDS,
+    LISTENERS_GONE_PER_MINUTE,
+    PHASES,
+    STATUS_FN,
+    SURGE_CROWD,
+    THROTTLING_CROWD,
+    Phase,
+)
 from local_run.platform_metrics import DynamoDBObserver, FunctionOutput, PlatformMetrics
 from session_management import metrics_spec as session_spec
 from session_management.handlers import connection, session_status
@@ -142,207 +165,9 @@ CHUNK = tone(1600)  # 100 ms of PCM16 mono at 16 kHz
 OVERSIZE_CHUNK = tone(20_000)  # 40,000 bytes: over the 32 KiB limit (413 TooLarge)
 BUFFER_BYTES = 4 * len(CHUNK)  # per session: Transcribe down for 4 chunks -> overflows
 
-ABUSERS_PER_SERVICE = 11  # 11 x 10 violations > 100 in one minute; 11 closed > 10
-LISTENERS_GONE_PER_MINUTE = 14  # 14 x 5 min = 70 notification failures > 50
-DYNAMODB_FAULT_RATE = 0.3
-LATENCY_SPIKE_SECONDS = 0.15  # per chunk handed to Transcribe: p95 > 100 ms
-# A slow degradation: audio p95 between the warning (75 ms) and the critical (100 ms)
-# threshold; every listener notification 60 ms slower (3 listeners: control p95 > 150 ms).
-DEGRADED_TRANSCRIBE_SECONDS = 0.085
-DEGRADED_NOTIFY_SECONDS = 0.06
-HANG_SECONDS = 30.0  # a hung dependency call: longer than any function's timeout
-# A flash crowd per minute: (listeners joining, of whom ask for status, speakers x chunks).
-# Over the functions' reserved concurrency (50, 10, 100) in the throttling phase, within 80 %
-# of it in the healthy surge.
-THROTTLING_CROWD = (60, 15, (18, 7))
-SURGE_CROWD = (40, 8, (12, 5))
-CORRUPT_STATE = "ARCHIVED"  # a session state this code does not know (a newer release's)
-
-
-@dataclass(frozen=True)
-class Phase:
-    name: str
-    description: str
-    expected: frozenset[str]  # alarm keys (alarm names without the "<stack>-" prefix)
-    min_minutes: int = 0  # at least this long, whatever --phase-minutes says
-    subscribers_down: bool = False  # the alarm topics' subscribers reject every notification
-
-    def minutes(self, phase_minutes: int) -> int:
-        return max(phase_minutes, self.min_minutes)
-
-
-def _keys(*keys: str) -> frozenset[str]:
-    return frozenset(keys)
-
-
-def _key(severity: Severity, scope: str, key: str) -> str:
-    """An alarm's name without the stack prefix, from the one place names are made."""
-    return alarm_name("", severity, scope, key).removeprefix("-")
-
-
-CONNECTION = connection.HANDLER_NAME
-STATUS_FN = session_status.HANDLER_NAME
-AUDIO_FN = audio_processor.HANDLER_NAME
-SM = SESSION_MANAGEMENT.label
-AT = AUDIO_TRANSCRIPTION.label
-TABLE_SCOPES = tuple(t.label for t in Table)
-DEGRADED = _key(Severity.CRITICAL, "Service", SERVICE_DEGRADED_KEY)
-
-
-def _critical(scope: str, key: str) -> str:
-    return _key(Severity.CRITICAL, scope, key)
-
-
-def _warning(scope: str, key: str) -> str:
-    return _key(Severity.WARNING, scope, key)
-
-
-PHASES: tuple[Phase, ...] = (
-    Phase("baseline", "healthy traffic", _keys()),
-    Phase(
-        "rate-limit-abuse",
-        f"{ABUSERS_PER_SERVICE} clients per service flood status queries / audio, get "
-        "refused and closed",
-        _keys(
-            _warning(SM, "RateLimitViolations"),
-            _warning(AT, "RateLimitViolations"),
-            _warning(SM, "ConnectionsClosedForRateLimit"),
-            _warning(AT, "ConnectionsClosedForRateLimit"),
-        ),
-    ),
-    Phase(
-        "garbled-chunks",
-        "speakers also send oversize, non-base64 and odd-length chunks (4xx, dropped)",
-        _keys(),
-    ),
-    Phase(
-        "transcribe-outage",
-        "Transcribe fails every stream: audio piles up in the buffers",
-        _keys(
-            _critical(AT, "TranscribeStreamErrorRate"), _warning(AT, "AudioBufferOverflows"),
-            DEGRADED,
-        ),
-    ),
-    Phase(
-        "dynamodb-errors",
-        f"{DYNAMODB_FAULT_RATE:.0%} of DynamoDB calls answered 500 InternalServerError",
-        _keys(
-            _warning(SM, "DynamoDBErrors"), _warning(AT, "DynamoDBErrors"),
-            *(_warning(t, "SystemErrors") for t in TABLE_SCOPES),
-        ),
-    ),
-    Phase(
-        "audio-latency-spike",
-        f"Transcribe takes {LATENCY_SPIKE_SECONDS * 1000:.0f} ms per chunk (simulated time)",
-        _keys(_critical(AT, "AudioLatencyP95"), DEGRADED),
-    ),
-    Phase(
-        "listeners-gone",
-        f"{LISTENERS_GONE_PER_MINUTE} listeners a minute vanish without $disconnect (410)",
-        _keys(_warning(SM, "ListenerNotificationFailures")),
-    ),
-    Phase(
-        "handler-exceptions",
-        f"both sessions' items carry a state this release does not know ({CORRUPT_STATE}): "
-        "every handler reading them raises, the guard answers 500",
-        _keys(*(_critical(f, "LambdaErrorRate") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
-              DEGRADED),
-    ),
-    Phase(
-        "metrics-lost-session",
-        "a session-management deploy dropped the instrumentation: connection and "
-        "session_status run, their metrics do not arrive",
-        _keys(_warning(CONNECTION, "Heartbeat"), _warning(STATUS_FN, "Heartbeat")),
-    ),
-    Phase(
-        "lambda-throttling",
-        "a flash crowd each minute over every function's reserved concurrency "
-        f"({THROTTLING_CROWD[0]} joins, {THROTTLING_CROWD[1]} status queries, "
-        f"{THROTTLING_CROWD[2][0] * THROTTLING_CROWD[2][1]} chunks at once)",
-        _keys(
-            *(_critical(f, "Throttles") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
-            *(_warning(f, "ConcurrencyNearLimit") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
-            _critical(STAGE_SCOPE, "ExecutionErrors"), DEGRADED,
-        ),
-    ),
-    Phase(
-        "dynamodb-throttling",
-        f"{DYNAMODB_FAULT_RATE:.0%} of DynamoDB calls throttled (ThrottlingException)",
-        _keys(
-            _warning(SM, "DynamoDBErrors"), _warning(AT, "DynamoDBErrors"),
-            *(_warning(t, "Throttles") for t in TABLE_SCOPES),
-        ),
-    ),
-    Phase(
-        "lambda-timeouts",
-        f"the Management API and Transcribe hang ({HANG_SECONDS:.0f} s a call): broadcasts, "
-        "scheduled updates and audio run into the functions' timeouts (and lose their metrics)",
-        _keys(
-            _critical(CONNECTION, "LambdaErrorRate"), _critical(AUDIO_FN, "LambdaErrorRate"),
-            *(_warning(f, "DurationNearTimeout") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
-            _warning(CONNECTION, "Heartbeat"), _warning(AUDIO_FN, "Heartbeat"),
-            _warning(STAGE_SCOPE, "IntegrationErrors"), DEGRADED,
-        ),
-    ),
-    Phase(
-        "apigw-integration-errors",
-        "a deploy removed API Gateway's permission to invoke audio_processor: sendAudio "
-        "fails before any handler runs",
-        _keys(_critical(STAGE_SCOPE, "ExecutionErrors"), DEGRADED),
-    ),
-    Phase(
-        "metrics-lost-audio",
-        "audio_processor's EMF output is no longer extracted while it streams on",
-        _keys(_warning(AUDIO_FN, "Heartbeat")),
-    ),
-    Phase(
-        "slow-degradation",
-        f"Transcribe {DEGRADED_TRANSCRIBE_SECONDS * 1000:.0f} ms per chunk, each listener "
-        f"notification {DEGRADED_NOTIFY_SECONDS * 1000:.0f} ms slower, for 15 minutes: "
-        "warnings only",
-        _keys(_warning(AT, "AudioLatencyP95"), _warning(SM, "ControlLatencyP95")),
-        min_minutes=15,  # 10-minute windows; whole 5-minute periods keep phases aligned
-    ),
-    Phase(
-        "low-traffic",
-        "a trickle of traffic (a chunk and a status query a minute) and one request that "
-        "fails with a 500: pages nobody",
-        _keys(),
-    ),
-    Phase(
-        "healthy-surge",
-        f"a flash crowd each minute within the concurrency limits ({SURGE_CROWD[0]} joins, "
-        f"{SURGE_CROWD[1]} status queries, {SURGE_CROWD[2][0] * SURGE_CROWD[2][1]} chunks at "
-        "once): fires nothing",
-        _keys(),
-    ),
-    Phase(
-        "alarm-delivery-failing",
-        "Transcribe fails again while every alarm subscriber rejects notifications "
-        "(a KMS key policy change): the delivery alarms of both topics fire",
-        _keys(
-            _critical(AT, "TranscribeStreamErrorRate"), _warning(AT, "AudioBufferOverflows"),
-            _warning(topic_scope(Severity.CRITICAL), "DeliveryFailures"),
-            _critical(topic_scope(Severity.WARNING), "DeliveryFailures"),
-            DEGRADED,
-        ),
-        # A failed notification is seen by its delivery alarm one 5-minute period later.
-        min_minutes=10,
-        subscribers_down=True,
-    ),
-)
-PHASE_NAMES = tuple(p.name for p in PHASES)
-
-
 def function_name(stack_name: str, label: str) -> str:
     """The FunctionName a function gets locally (and the backtest's default for a stack)."""
     return f"{stack_name}-{label}"
-
-
-def phases_named(names: Sequence[str]) -> tuple[Phase, ...]:
-    """The phases with these names, in the order given; raises KeyError for an unknown one."""
-    by_name = {p.name: p for p in PHASES}
-    return tuple(by_name[n] for n in names)
 
 
 # -- the simulated clock and a controllable Transcribe --------------------------------------

@@ -21,13 +21,9 @@ from local_run.cli import (
 )
 from local_run.metric_source import MotoBackendSource
 from local_run.notifications import evaluate_with_notifications
+from local_run.phases import DEGRADED, PHASES
 from local_run.plot import alarm_series, write_plot
-from local_run.scenario import (
-    DEGRADED,
-    PHASES,
-    local_backend,
-    run_scenario,
-)
+from local_run.scenario import local_backend, run_scenario
 from shared_metrics.testing.aws_emulator import unused_loopback_url
 
 STACK = "ws-e2e"
