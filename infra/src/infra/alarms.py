@@ -47,6 +47,7 @@ from infra.alarm_table import (
     TopicDeliveryFailures,
     Window,
 )
+from infra.drilldown import drilldown_text
 from infra.services import AGGREGATE, SERVICES, MonitoredService
 from session_management.common_specs import (
     DYNAMODB_OPERATIONS,
@@ -152,6 +153,7 @@ class PlannedAlarm:
     threshold: float
     service: MonitoredService | None = None
     function: MonitoredFunction | None = None
+    prefix: str = ""  # the stack's: names the drill-down rule and query in the runbook
 
     @property
     def severity(self) -> Severity:
@@ -178,7 +180,11 @@ class PlannedAlarm:
 
     def description(self) -> str:
         d = self.definition
-        return f"{d.severity.value}: {_condition(self)}. {d.meaning} First check: {d.first_check}"
+        drill = drilldown_text(self.prefix, d.severity.value, d.key)
+        return (
+            f"{d.severity.value}: {_condition(self)}. {d.meaning} First check: {d.first_check}"
+            f"{drill}"
+        )
 
 
 def plan_alarms(
@@ -225,7 +231,7 @@ def _targets(
             assert isinstance(function, MonitoredFunction), "function metrics have a function"
             threshold = d.threshold * function.limit(d.source.relative_to)
         name = alarm_name(prefix, d.severity, scope, d.key)
-        return PlannedAlarm(d, name, scope, threshold, **kwargs)  # type: ignore[arg-type]
+        return PlannedAlarm(d, name, scope, threshold, prefix=prefix, **kwargs)  # type: ignore[arg-type]
 
     source = d.source
     if isinstance(source, LambdaErrorRate | LambdaMetric | Heartbeat):

@@ -47,6 +47,8 @@ from infra.alarms import (
     metric_for,
     service_metric,
 )
+from infra.drilldown import QUERIES, RULES
+from infra.drilldown_construct import DrillDown
 from infra.services import SERVICES, MonitoredService
 from session_management.metrics_spec import (
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
@@ -183,6 +185,18 @@ ROWS: tuple[Row, ...] = (
 )
 
 
+# Next to the graphs they explain: each row's Contributor Insights rules (top contributors
+# over time) and saved queries (the first check of that row's alarms).
+ROW_DRILLDOWN: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Audio": (("DroppedAudioBySession", "SlowAudioBySession"), ("slow-audio-by-session",)),
+    "Transcribe": ((), ("transcribe-stream-failures",)),
+    "Control": (("NotificationFailuresBySession",), ("listener-notification-failures",)),
+    "Rate limiting": (("RateLimitedConnections",), ("rate-limited-connections",)),
+    "Errors": ((), ("failed-requests", "dynamodb-errors")),
+}
+RULE_METRICS = ("UniqueContributors", "MaxContributorValue")
+
+
 def annotated_alarms(graph: Graph, planned: Sequence[PlannedAlarm]) -> list[PlannedAlarm]:
     """The alarms whose threshold this graph can show: same source, statistic and period."""
     drawn = {(p.source, p.statistic) for p in graph.plots}
@@ -220,6 +234,7 @@ class ServiceDashboard(Construct):
         *,
         dashboard_name: str,
         alarms: CloudWatchAlarms,
+        drilldown: DrillDown | None = None,
         services: Sequence[MonitoredService] = SERVICES,
         rows: Sequence[Row] = ROWS,
     ) -> None:
@@ -255,8 +270,28 @@ class ServiceDashboard(Construct):
                     for graph in row.graphs
                 )
             )
+            if drilldown is not None and row.title in ROW_DRILLDOWN:
+                self._drilldown_widgets(drilldown, *ROW_DRILLDOWN[row.title])
         self._platform_rows(alarms)
 
+
+    def _drilldown_widgets(
+        self, drilldown: DrillDown, rule_keys: tuple[str, ...], query_keys: tuple[str, ...]
+    ) -> None:
+        rules = [r for r in RULES if r.key in rule_keys]
+        queries = [q for q in QUERIES if q.key in query_keys]
+        width = DASHBOARD_WIDTH // (len(rules) + len(queries))
+        widgets: list[cw.IWidget] = [
+            cw.GraphWidget(
+                title=f"{rule.key} (Contributor Insights): {rule.answers}",
+                left=[drilldown.rule_metric(rule, m) for m in RULE_METRICS],
+                width=width,
+                height=GRAPH_HEIGHT,
+            )
+            for rule in rules
+        ]
+        widgets.extend(drilldown.query_widget(q, width, GRAPH_HEIGHT) for q in queries)
+        self.dashboard.add_widgets(*widgets)
 
     def _title(self, title: str) -> None:
         self.dashboard.add_widgets(

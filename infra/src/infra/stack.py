@@ -10,7 +10,8 @@
 - An EventBridge rule that runs the periodic status update every minute.
 - SNS topics per alarm severity, encrypted with a customer managed KMS key (the only kind
   CloudWatch alarms can publish to) and refusing non-TLS publishers.
-- `CloudWatchAlarms` and `ServiceDashboard`.
+- `CloudWatchAlarms`, `DrillDown` (Contributor Insights rules and saved Logs Insights queries
+  on the log groups) and `ServiceDashboard`.
 
 IAM is least privilege: DynamoDB actions only on the tables (and the index) a function uses,
 ``execute-api:ManageConnections`` only on this stage's ``@connections`` with the methods it
@@ -42,6 +43,8 @@ from constructs import Construct
 from infra.alarm_table import Severity
 from infra.alarms import DEFAULT_ACCOUNT_CONCURRENCY, CloudWatchAlarms
 from infra.dashboard import ServiceDashboard
+from infra.drilldown import ACCESS_LOGS
+from infra.drilldown_construct import DrillDown
 from infra.functions import (
     FUNCTIONS,
     ROUTE_SELECTION_EXPRESSION,
@@ -121,6 +124,7 @@ class WebSocketServiceStack(Stack):
         self.connect_authorizer = connect_authorizer
         self.api_gateway_logging_role: iam.Role | None = None
         self.roles: dict[str, iam.Role] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
         self.routes: dict[str, apigw.WebSocketRoute] = {}
 
         self.tables = self._tables()
@@ -169,11 +173,18 @@ class WebSocketServiceStack(Stack):
             tables={t.label: table for t, table in self.tables.items()},
             account_concurrency=account_concurrency,
         )
+        self.drilldown = DrillDown(
+            self,
+            "DrillDown",
+            name_prefix=construct_id,
+            log_groups={**self.log_groups, ACCESS_LOGS: self.access_logs},
+        )
         self.dashboard = ServiceDashboard(
             self,
             "Dashboard",
             dashboard_name=construct_id,
             alarms=self.alarms,
+            drilldown=self.drilldown,
         )
         self.acknowledged = acknowledge_findings(self)
 
@@ -218,6 +229,7 @@ class WebSocketServiceStack(Stack):
             retention=LOG_RETENTION,
             removal_policy=RemovalPolicy.DESTROY,
         )
+        self.access_logs = access_logs
         stage = apigw.WebSocketStage(
             self,
             "Stage",
@@ -311,6 +323,7 @@ class WebSocketServiceStack(Stack):
         )
         log_group.grant_write(role)
         self.roles[spec.label] = role
+        self.log_groups[spec.label] = log_group
         table_names = {table: t.table_name for table, t in self.tables.items()}
         environment = environment_of(spec, table_names, metrics_sink)
         if spec.scheduled:
