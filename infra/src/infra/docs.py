@@ -17,6 +17,7 @@ from infra.alarms import (
     plan_alarms,
     window_text,
 )
+from infra.drilldown import QUERIES, RULES
 from infra.failure_catalog import CATALOG
 from infra.functions import FUNCTIONS, Table
 
@@ -66,6 +67,26 @@ def catalog_rows() -> list[str]:
     return rows
 
 
+def drilldown_rows() -> list[str]:
+    rows = [
+        "| Contributor Insights rule `<stack>-<rule>` | answers | log groups | keys | filter |",
+        "|---|---|---|---|---|",
+    ]
+    for r in RULES:
+        filters = "; ".join(
+            " ".join(f"{k} {v}" if k != "Match" else str(v) for k, v in f.items())
+            for f in r.filters
+        )
+        rows.append(
+            f"| {r.key} | {r.answers} | {', '.join(r.functions)} | "
+            f"{', '.join(f'`{k}`' for k in r.keys)} | `{filters}` ({r.aggregate}) |"
+        )
+    rows += ["", "| saved query `<stack>/<query>` | answers | log groups |", "|---|---|---|"]
+    for q in QUERIES:
+        rows.append(f"| {q.key} | {q.answers} | {', '.join(q.scope)} |")
+    return rows
+
+
 def generated() -> str:
     """What the README holds between its markers."""
     return "\n".join(
@@ -77,6 +98,11 @@ def generated() -> str:
             "local-run phase that shows it.",
             "",
             *catalog_rows(),
+            "",
+            "Drill-down (`drilldown.py`): what each Contributor Insights rule and saved Logs",
+            "Insights query answers; every alarm's runbook names the ones to open.",
+            "",
+            *drilldown_rows(),
             MARK_END,
         ]
     )

@@ -43,6 +43,7 @@ from infra.alarms import (
     SNS_NAMESPACE,
 )
 from infra.functions import Table
+from local_run.contributor_insights import Contributor, Rule, insight_rules, top_contributors
 from local_run.evaluator import AlarmState, Evaluation, MetricStore
 from local_run.metric_source import (
     GetMetricDataSource,
@@ -59,6 +60,7 @@ from local_run.scenario import (
     Backend,
     ScenarioResult,
     local_backend,
+    log_group_name,
     run_scenario,
 )
 from local_run.template_alarms import MetricStat, TemplateAlarms, read_alarms
@@ -108,6 +110,14 @@ def topic_names(stack_name: str) -> dict[str, str]:
     }
 
 
+_TEMPLATES: dict[str, Mapping[str, Any]] = {}
+
+
+def _template(stack_name: str) -> Mapping[str, Any]:
+    _synthesized(stack_name)
+    return _TEMPLATES[stack_name]
+
+
 @lru_cache(maxsize=4)
 def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str, str], ...]]:
     """The template's alarms, and (reference token, kind, label) of every resource an alarm
@@ -119,7 +129,9 @@ def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str,
     from infra.stack import WebSocketServiceStack
 
     stack = WebSocketServiceStack(cdk.App(), stack_name, code=inline_code())
-    alarms = read_alarms(Template.from_stack(stack).to_json())
+    template = Template.from_stack(stack).to_json()
+    _TEMPLATES[stack_name] = template
+    alarms = read_alarms(template)
 
     def logical_id(construct: Any) -> str:
         return str(stack.resolve(construct.node.default_child.logical_id))
@@ -134,7 +146,21 @@ def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str,
         references.append(("{Ref:" + topic_id + "}", "topic", severity.value))
         references.append(("{GetAtt:" + topic_id + ".TopicName}", "topic", severity.value))
     references.append(("{Ref:" + logical_id(stack.api) + "}", "api", ""))
+    for label, group in stack.log_groups.items():
+        references.append(("{Ref:" + logical_id(group) + "}", "log_group", label))
     return alarms, tuple(references)
+
+
+def synthesized_rules(stack_name: str, function_names: Mapping[str, str]) -> list[Rule]:
+    """The template's Contributor Insights rules, their log groups -> the local ones."""
+    template = _template(stack_name)
+    _, references = _synthesized(stack_name)
+    groups = {
+        token: log_group_name(function_names[label])
+        for token, kind, label in references
+        if kind == "log_group"
+    }
+    return insight_rules(template, groups)
 
 
 def alarm_key(name: str, stack_name: str) -> str:
@@ -359,7 +385,8 @@ def _run(args: argparse.Namespace, only: set[str]) -> int:
         alarms, store, result.start, result.end, topic_names(args.stack_name),
         subscribers_down(result),
     )
-    status = report(evaluation, result, args.stack_name, only, sent)
+    rules = synthesized_rules(args.stack_name, result.function_names)
+    status = report(evaluation, result, args.stack_name, only, sent, rules)
     store = RoutedStore(store, {SNS_NAMESPACE: sns_metrics(sent)})  # for the plot
     if no_data:
         print(
@@ -455,6 +482,7 @@ def report(
     stack_name: str,
     only: set[str],
     sent: Sequence[Notification] = (),
+    rules: Sequence[Rule] = (),
 ) -> int:
     """Prints the run's report; 0 when every phase fired exactly its alarms and (in a run of
     every phase, every alarm reported) every alarm entered ALARM in some phase, else 1."""
@@ -501,6 +529,8 @@ def report(
             print(f"    fired but not designed for this phase: {', '.join(sorted(got - expected))}")
 
     print_matrix(keys, result, fired)
+    if rules:
+        print_contributors(rules, result)
     never = [k for k in keys if not any(k in f for f in fired.values())]
     full_run = [s.phase.name for s in result.spans] == list(PHASE_NAMES)
     covered = not never
@@ -514,6 +544,39 @@ def report(
         print("  (a subset of the phases ran: that every alarm fires is checked on a full run)")
     print("result: " + ("every phase fired exactly its alarms" if ok else "see DIFFERS above"))
     return 0 if ok and covered else 1
+
+
+TOP_CONTRIBUTORS = 3
+
+
+def contributors_by_phase(
+    rules: Sequence[Rule], result: ScenarioResult, limit: int = TOP_CONTRIBUTORS
+) -> dict[str, dict[str, list[Contributor]]]:
+    """Phase -> rule -> its top contributors among the EMF events of that phase."""
+    out: dict[str, dict[str, list[Contributor]]] = {}
+    for span in result.spans:
+        events = [
+            (group, event)
+            for group, group_events in result.log_events.items()
+            for event in group_events
+            if span.start <= event.get("_aws", {}).get("Timestamp", 0) / 1000 < span.end
+        ]
+        found = {rule.name: top_contributors(rule, events, limit) for rule in rules}
+        out[span.phase.name] = {name: top for name, top in found.items() if top}
+    return out
+
+
+def print_contributors(rules: Sequence[Rule], result: ScenarioResult) -> None:
+    """What the Contributor Insights rules would report, per phase that has contributors."""
+    print("\ntop contributors per phase (the stack's Contributor Insights rules over the "
+          "handlers' EMF lines):")
+    for phase, by_rule in contributors_by_phase(rules, result).items():
+        if not by_rule:
+            continue
+        print(f"  {phase}")
+        for name, top in by_rule.items():
+            shown = ", ".join(f"{'/'.join(c.keys)} {c.value:g}" for c in top)
+            print(f"    {name}: {shown}")
 
 
 def print_matrix(

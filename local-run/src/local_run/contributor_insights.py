@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from local_run.template_alarms import render
+
 MAX_KEYS = 4
 MAX_FILTERS = 4
 MAX_FILTER_STRINGS = 10
@@ -36,7 +38,7 @@ STRING_OPERATORS = ("In", "NotIn", "StartsWith")
 NUMBER_OPERATORS = ("GreaterThan", "LessThan", "EqualTo", "NotEqualTo")
 OPERATORS = (*STRING_OPERATORS, *NUMBER_OPERATORS, "IsPresent")
 
-_MISSING = object()
+MISSING = object()
 _STEP = re.compile(r"\.([A-Za-z0-9_@:\-]+)|\[(\d+)\]")
 
 
@@ -62,16 +64,16 @@ def parse_path(path: str) -> tuple[str | int, ...]:
 
 
 def resolve(event: Any, steps: Sequence[str | int]) -> Any:
-    """The value at ``steps`` in ``event``, or `_MISSING`."""
+    """The value at ``steps`` in ``event``, or `MISSING`."""
     value = event
     for step in steps:
         if isinstance(step, int):
             if not isinstance(value, list) or step >= len(value):
-                return _MISSING
+                return MISSING
             value = value[step]
         else:
             if not isinstance(value, Mapping) or step not in value:
-                return _MISSING
+                return MISSING
             value = value[step]
     return value
 
@@ -91,9 +93,9 @@ class Filter:
     def matches(self, event: Any) -> bool:
         value = resolve(event, self.path)
         if self.operator == "IsPresent":
-            present = value is not _MISSING and not isinstance(value, Mapping | list)
+            present = value is not MISSING and not isinstance(value, Mapping | list)
             return present is bool(self.operand)
-        if value is _MISSING:
+        if value is MISSING:
             return False
         if self.operator in STRING_OPERATORS:
             text = value if isinstance(value, str) else None
@@ -196,7 +198,7 @@ class Rule:
         if not all(f.matches(event) for f in self.filters):
             return None
         values = [resolve(event, k) for k in self.keys]
-        if any(v is _MISSING or isinstance(v, Mapping | list) for v in values):
+        if any(v is MISSING or isinstance(v, Mapping | list) for v in values):
             return None
         if self.value_of is None:
             amount = 1.0
@@ -229,3 +231,24 @@ def top_contributors(
             totals[keys] = totals.get(keys, 0.0) + amount
     ranked = sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))
     return [Contributor(k, v) for k, v in ranked[:limit]]
+
+
+INSIGHT_RULE_TYPE = "AWS::CloudWatch::InsightRule"
+
+
+def insight_rules(
+    template: Mapping[str, Any], references: Mapping[str, str] | None = None
+) -> list[Rule]:
+    """Every ``AWS::CloudWatch::InsightRule`` of a synthesized template, its RuleBody's
+    resource references (``{Ref:X}``, e.g. log group names) replaced through
+    ``references``."""
+    rules = []
+    for logical_id, resource in template.get("Resources", {}).items():
+        if resource.get("Type") != INSIGHT_RULE_TYPE:
+            continue
+        props = resource.get("Properties", {})
+        body = render(props.get("RuleBody"))
+        for token, value in (references or {}).items():
+            body = body.replace(token, value)
+        rules.append(Rule.from_json(str(props.get("RuleName", logical_id)), body))
+    return rules

@@ -22,12 +22,16 @@ The model, per invocation the scenario makes:
 
 `FunctionOutput` stands between a function's metrics emitter and CloudWatch: what a function
 flushes reaches CloudWatch when its invocation completes, not when it times out (Lambda
-stops the process first), and not while extraction is broken (a deploy that dropped the
-instrumentation, EMF lines CloudWatch cannot extract).
+stops the process first), and not while the function's metrics pipeline is broken: its
+instrumentation dropped by a deploy (nothing written), or its EMF lines no longer extracted
+(written to the log group, no metrics). It also keeps the EMF lines the function would have
+written to its log group (what Contributor Insights rules read).
 """
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -36,6 +40,7 @@ from infra.alarms import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMES
 from local_run.evaluator import InMemoryMetricStore
 from shared_metrics.series import SeriesBatch
 from shared_metrics.sinks.base import PublishResult, total_datapoints
+from shared_metrics.sinks.emf import EmfSink
 
 # DynamoDB error codes that are throttling, and the operations that read.
 THROTTLING_CODES = frozenset(
@@ -144,9 +149,20 @@ class FunctionOutput:
         self.inner = inner
         self.name = f"lambda-output({inner.name})"
         self.preferred_batch_values = inner.preferred_batch_values
-        self.broken = False  # metrics extraction broken: what completes is lost
+        self.instrumented = True  # False: a deploy dropped the instrumentation
+        self.extracted = True  # False: EMF lines are written but yield no metrics
         self._held: list[tuple[str, list[SeriesBatch], dict[str, object]]] = []
         self.lost_datapoints = 0
+        self._lines = io.StringIO()
+        self._emf = EmfSink(self._lines)
+
+    @property
+    def broken(self) -> bool:
+        return not (self.instrumented and self.extracted)
+
+    def log_events(self) -> list[dict[str, Any]]:
+        """The EMF events written to the function's log group so far, parsed."""
+        return [json.loads(line) for line in self._lines.getvalue().splitlines() if line]
 
     def publish(
         self, namespace: str, batches: Sequence[SeriesBatch], properties: Mapping[str, object]
@@ -158,6 +174,8 @@ class FunctionOutput:
         """The invocation returned: CloudWatch extracts its metrics (unless broken)."""
         held, self._held = self._held, []
         for namespace, batches, properties in held:
+            if self.instrumented:
+                self._emf.publish(namespace, batches, properties)
             if self.broken:
                 self.lost_datapoints += total_datapoints(batches)
             else:

@@ -165,6 +165,11 @@ CHUNK = tone(1600)  # 100 ms of PCM16 mono at 16 kHz
 OVERSIZE_CHUNK = tone(20_000)  # 40,000 bytes: over the 32 KiB limit (413 TooLarge)
 BUFFER_BYTES = 4 * len(CHUNK)  # per session: Transcribe down for 4 chunks -> overflows
 
+def log_group_name(function_name: str) -> str:
+    """The log group of a local function (Lambda's default name for a function's logs)."""
+    return f"/aws/lambda/{function_name}"
+
+
 def function_name(stack_name: str, label: str) -> str:
     """The FunctionName a function gets locally (and the backtest's default for a stack)."""
     return f"{stack_name}-{label}"
@@ -257,6 +262,8 @@ class ScenarioResult:
     spans: list[PhaseSpan]
     function_names: dict[str, str]  # function label -> FunctionName used locally
     platform: PlatformMetrics  # what AWS/Lambda, AWS/ApiGateway, AWS/DynamoDB would publish
+    # log group -> the EMF events the function wrote there (what Contributor Insights reads)
+    log_events: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     backend: Backend = field(default_factory=lambda: Backend(None))
     invocations: int = 0
     statuses: dict[int, int] = field(default_factory=dict)  # HTTP status -> count
@@ -627,12 +634,13 @@ class _Driver:
             throttle=rate if phase == "dynamodb-throttling" else 0.0,
         )
         self.revoked = {AUDIO_FN} if phase == "apigw-integration-errors" else set()
-        lost = {
-            "metrics-lost-session": {CONNECTION, STATUS_FN},
-            "metrics-lost-audio": {AUDIO_FN},
-        }.get(phase, set())
         for label, output in self.outputs.items():
-            output.broken = label in lost
+            # A session-management deploy without instrumentation; audio's EMF lines no
+            # longer extracted (still in its log group).
+            output.instrumented = not (
+                phase == "metrics-lost-session" and label in (CONNECTION, STATUS_FN)
+            )
+            output.extracted = not (phase == "metrics-lost-audio" and label == AUDIO_FN)
         if phase not in ("lambda-throttling", "healthy-surge"):
             for speaker, _ in self.crowd_speakers:
                 self.closed(speaker)
@@ -643,6 +651,8 @@ class _Driver:
         for label, emitter in self.emitters.items():
             emitter.flush()
             self.outputs[label].completed()
+            group = log_group_name(self.result.function_names[label])
+            self.result.log_events[group] = self.outputs[label].log_events()
 
 
 def _audio_event(connection_id: str, session_id: str, chunk: bytes | str) -> dict[str, Any]:

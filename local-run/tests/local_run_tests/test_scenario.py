@@ -7,9 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from infra.drilldown import RULES
 from infra.functions import FUNCTIONS
 from local_run.cli import (
     alarm_key,
+    contributors_by_phase,
     fired_by_phase,
     main,
     pages_by_phase,
@@ -17,8 +19,10 @@ from local_run.cli import (
     report,
     subscribers_down,
     synthesized_alarms,
+    synthesized_rules,
     topic_names,
 )
+from local_run.contributor_insights import MISSING, resolve
 from local_run.metric_source import MotoBackendSource
 from local_run.notifications import evaluate_with_notifications
 from local_run.phases import DEGRADED, PHASES
@@ -61,12 +65,41 @@ def test_every_phase_fires_exactly_its_alarms_and_every_alarm_fires(
     assert failed and all(result.phase_at(n.timestamp - 1) == "alarm-delivery-failing"
                           for n in failed)
 
+    # Per session, after the page: the stack's Contributor Insights rules over the EMF lines
+    # the real handlers wrote name the sessions and connections each fault phase hurt.
+    rules = synthesized_rules(STACK, result.function_names)
+    assert sorted(r.name for r in rules) == sorted(f"{STACK}-{r.key}" for r in RULES)
+    top = contributors_by_phase(rules, result, limit=50)
+
+    def keys(phase: str, rule: str) -> set[tuple[str, ...]]:
+        return {c.keys for c in top[phase].get(f"{STACK}-{rule}", [])}
+
+    assert {("sess-a", "TooLarge"), ("sess-a", "NotDecodable"), ("sess-a", "Misaligned")} <= keys(
+        "garbled-chunks", "DroppedAudioBySession"
+    )
+    assert {("sess-a", "BufferFull"), ("sess-b", "BufferFull")} <= keys(
+        "transcribe-outage", "DroppedAudioBySession"
+    )
+    assert keys("audio-latency-spike", "SlowAudioBySession") == {("sess-a",), ("sess-b",)}
+    assert keys("baseline", "SlowAudioBySession") == set()
+    flooders = keys("rate-limit-abuse", "RateLimitedConnections")
+    assert {k[1] for k in flooders} == {"status", "audio"} and len(flooders) == 22
+    assert keys("listeners-gone", "NotificationFailuresBySession") == {("sess-a", "Gone")}
+    assert all(not by_rule for phase, by_rule in top.items() if phase == "baseline")
+    # Every key and filter of every rule names a field the handlers really write.
+    for rule in rules:
+        events = [e for g, es in result.log_events.items() if rule.reads(g) for e in es]
+        assert events, rule.name
+        for path in (*rule.keys, *(f.path for f in rule.filters)):
+            assert any(resolve(e, path) is not MISSING for e in events), (rule.name, path)
+
     # The report says so and exits 0.
-    assert report(evaluation, result, STACK, set(), sent) == 0
+    assert report(evaluation, result, STACK, set(), sent, rules) == 0
     out = capsys.readouterr().out
     assert "every alarm entered ALARM in at least one phase" in out
     assert "result: every phase fired exactly its alarms" in out
     assert "alarm x phase" in out
+    assert "top contributors per phase" in out
 
     # The plot: a PNG of every alarm's datapoints, computed by the evaluator's functions.
     png = write_plot(
