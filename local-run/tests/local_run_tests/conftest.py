@@ -3,6 +3,11 @@ approach as infra's own tests: no zips needed)."""
 
 from __future__ import annotations
 
+# Before aws_cdk: `infra` pins the Node.js jsii starts (see infra/__init__.py).
+import infra  # noqa: F401
+
+# isort: split
+
 from typing import Any
 
 import aws_cdk as cdk
