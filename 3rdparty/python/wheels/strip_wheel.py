@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Rebuild the upstream awscrt wheel with debug info stripped from its native library.
 
-Why: amazon-transcribe 0.6.4 requires awscrt~=0.26.1, whose manylinux2014 cp311-abi3 wheel
+Why: amazon-transcribe 0.6.4 requires awscrt~=0.26.1, whose manylinux2014 cp313-abi3 wheel
+(the one pip picks for the Lambda runtime's CPython 3.13)
 ships `_awscrt.abi3.so` unstripped (26 MB, ~8.7 MB compressed). That alone pushes the
 audio-transcription Lambda zip over its 8 MB budget. `strip --strip-debug` removes only
 debug sections (DWARF); code, symbols used at run time, and behaviour are unchanged.
@@ -40,11 +41,11 @@ NAME = "awscrt"
 VERSION = "0.26.1"
 LOCAL_LABEL = "stripped"
 NEW_VERSION = f"{VERSION}+{LOCAL_LABEL}"
-TAGS = "cp311-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
+TAGS = "cp313-abi3-manylinux_2_17_x86_64.manylinux2014_x86_64"
 UPSTREAM_FILENAME = f"{NAME}-{VERSION}-{TAGS}.whl"
 # sha256 of the upstream wheel on PyPI (also pinned in 3rdparty/python/default.lock before
 # the switch to the stripped wheel).
-UPSTREAM_SHA256 = "1a24016bd4b37cf493ac1099330c460f6366e28c364e2e5e9ff8234065fde504"
+UPSTREAM_SHA256 = "0e0b8fb0ac48a0178ab7d1bc8ea33862103bfae1f740afcb7c24e9a88116bec7"
 
 
 def sha256_file(path: Path) -> str:
@@ -73,7 +74,7 @@ def download_upstream(dest: Path) -> Path:
             "--platform",
             "manylinux2014_x86_64",
             "--python-version",
-            "3.11",
+            "3.13",
             "--dest",
             str(dest),
             f"{NAME}=={VERSION}",

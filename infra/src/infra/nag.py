@@ -63,11 +63,11 @@ TRANSCRIBE_STREAMING = (
     "Transcribe action granted."
 )
 RUNTIME = (
-    "The runtime must match the zips: Pants builds them for CPython 3.11 (python_awslambda "
-    "runtime='python3.11', interpreter constraints CPython==3.11.*) and the audio zip carries "
-    "native cp311 wheels (awscrt). Python 3.11 is a supported Lambda runtime; a newer one is "
-    "one change of pants.toml, the BUILD files and stack.LAMBDA_RUNTIME together, tested on "
-    "that interpreter."
+    "The runtime must match the zips: Pants builds them for CPython 3.13 (python_awslambda "
+    "runtime='python3.13', interpreter constraints CPython==3.13.*) and the audio zip carries "
+    "native cp313 wheels (awscrt). python3.13 is supported to 2029-06-30; python3.14 needs a "
+    "CPython 3.14 to test on, which this toolchain does not have yet (then it is one change of "
+    "pants.toml, the BUILD files and stack.LAMBDA_RUNTIME together)."
 )
 
 

@@ -59,9 +59,10 @@ from session_management import store
 from session_management.notifier import ENDPOINT_ENV
 from session_management.websocket import CONNECT, DISCONNECT
 
-# Lambda runtime: the one the zips are built for (python_awslambda runtime="python3.11" and
-# the repository's interpreter constraints; the audio zip carries cp311 native wheels).
-LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_11
+# Lambda runtime: the one the zips are built for (python_awslambda runtime="python3.13" and
+# the repository's interpreter constraints; the audio zip carries cp313 native wheels).
+# python3.13 is supported to 2029-06-30 (python3.11: deprecated 2027-06-30).
+LAMBDA_RUNTIME = lambda_.Runtime.PYTHON_3_13
 LAMBDA_ARCHITECTURE = lambda_.Architecture.X86_64  # the wheels Pants picked (manylinux x86_64)
 
 LOG_RETENTION = logs.RetentionDays.ONE_MONTH

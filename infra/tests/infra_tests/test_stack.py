@@ -267,7 +267,7 @@ def test_function_configuration(
     table_ids: dict[Table, str],
 ) -> None:
     function = of_type(resources, "AWS::Lambda::Function")[logical_ids[spec.label]]
-    assert function["Runtime"] == "python3.11"
+    assert function["Runtime"] == "python3.13"
     assert function["Handler"] == "lambda_function.handler"
     assert function["Architectures"] == ["x86_64"]
     variables = function["Environment"]["Variables"]
