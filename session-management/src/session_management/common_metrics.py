@@ -47,9 +47,10 @@ class ServiceMetrics:
 
     # -- per invocation ----------------------------------------------------------------------
 
-    def invocation(self) -> AbstractContextManager[MetricsEmitter]:
-        """``with metrics.invocation():`` flushes when the block ends, however it ends."""
-        return self.emitter.invocation()
+    def invocation(self, context: object = None) -> AbstractContextManager[MetricsEmitter]:
+        """``with metrics.invocation(context):`` flushes when the block ends, however it
+        ends, and shortly before the Lambda context's deadline (a timeout keeps its metrics)."""
+        return self.emitter.invocation(context)
 
     def flush(self) -> None:
         self.emitter.flush()

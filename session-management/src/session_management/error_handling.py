@@ -36,7 +36,8 @@ def guarded_handler(name: str, metrics: ServiceMetrics, body: LambdaHandler) -> 
 
     def handler(event: Any, context: Any) -> dict[str, Any]:
         try:
-            with metrics.invocation():  # flushes when the block ends, however it ends
+            # Flushes when the block ends, however it ends, and before the context's deadline.
+            with metrics.invocation(context):
                 metrics.emit_invocation(name)
                 try:
                     return body(event, context)

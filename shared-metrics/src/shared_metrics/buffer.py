@@ -36,7 +36,8 @@ class MetricBuffer:
         self.accepted_datapoints = 0
 
     def add(self, timestamp: int, series: Series, value: float) -> bool:
-        """Add one sample; return True when the buffer holds enough for a flush."""
+        """Add one sample; return True when the buffer holds enough for a flush, or had to
+        evict (so that the emitter flushes, and reports the eviction)."""
         key = (timestamp, series)
         with self._lock:
             self.accepted_samples += 1
@@ -53,6 +54,7 @@ class MetricBuffer:
             self._values += 1
             if self._values > self.max_values:
                 self._evict_locked()
+                return True
             return self._values >= self._flush_mark
 
     def drain(self) -> list[SeriesBatch]:

@@ -8,7 +8,7 @@ import time
 
 # _thread and _weakrefset rather than threading and weakref: the same lock and WeakSet
 # without importing two more modules at Lambda cold start.
-from _thread import allocate_lock
+from _thread import allocate_lock, start_new_thread
 from _weakrefset import WeakSet
 
 from shared_metrics import diagnostics, limits
@@ -66,6 +66,7 @@ class EmitterStats:
         "buffered",
         "publish_failures",
         "flushes",
+        "deadline_flushes",
     )
 
     def __init__(
@@ -78,6 +79,7 @@ class EmitterStats:
         buffered: int,
         publish_failures: int,
         flushes: int,
+        deadline_flushes: int = 0,
     ) -> None:
         self.accepted = accepted
         self.rejected = rejected
@@ -87,6 +89,8 @@ class EmitterStats:
         self.buffered = buffered
         self.publish_failures = publish_failures
         self.flushes = flushes
+        # Invocations that neared their deadline: flushed early, probably about to time out.
+        self.deadline_flushes = deadline_flushes
 
     @property
     def rejected_total(self) -> int:
@@ -152,6 +156,7 @@ class MetricsEmitter:
         self._delivered = 0
         self._publish_failures = 0
         self._flushes = 0
+        self._deadline_flushes = 0
         self._logged: set[str] = set()
         self._lock = allocate_lock()  # counters, caches and properties (never the hot path)
         self._flush_lock = allocate_lock()
@@ -328,6 +333,18 @@ class MetricsEmitter:
 
     def _flush_locked(self) -> PublishResult | None:
         try:
+            return self._publish_buffered()
+        finally:
+            if self._buffer.dropped:
+                self._log_once(
+                    "dropped:buffer_full",
+                    f"metrics dropped (buffer_full): more than {self._buffer.max_values} "
+                    "distinct values were waiting for the sink (is it failing?); the oldest "
+                    "were dropped",
+                )
+
+    def _publish_buffered(self) -> PublishResult | None:
+        try:
             batches = self._buffer.drain()
             with self._lock:
                 properties, self._properties = self._properties, {}
@@ -382,20 +399,35 @@ class MetricsEmitter:
             )
 
     def lambda_handler(self, handler: H) -> H:
-        """Decorate a Lambda handler so metrics are flushed before every return or raise."""
+        """Decorate a Lambda handler so metrics are flushed before every return or raise, and
+        shortly before the invocation's deadline (see `invocation`)."""
 
         @functools.wraps(handler)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            try:
-                return handler(*args, **kwargs)
-            finally:
-                self.flush()
+        def wrapper(event: Any, context: Any = None, *args: Any, **kwargs: Any) -> Any:
+            with self.invocation(context):
+                return handler(event, context, *args, **kwargs)
 
         return wrapper  # type: ignore[return-value]
 
-    def invocation(self) -> _Invocation:
-        """``with emitter.invocation():`` flushes when the block ends, however it ends."""
-        return _Invocation(self)
+    def invocation(self, context: Any = None) -> _Invocation:
+        """``with emitter.invocation(context):`` flushes when the block ends, however it ends.
+
+        With a Lambda context, it also flushes ``DEADLINE_FLUSH_MARGIN_MS`` before the
+        context's ``get_remaining_time_in_millis()`` runs out: an invocation that times out is
+        stopped before any ``finally`` runs, and its metrics are the ones an on-call person
+        needs. Such early flushes are counted (``stats().deadline_flushes``) and logged once.
+        """
+        return _Invocation(self, context)
+
+    def _deadline_reached(self) -> None:
+        with self._lock:
+            self._deadline_flushes += 1
+        self._log_once(
+            "deadline",
+            "invocation about to reach its deadline: metrics flushed early (a timeout follows "
+            "unless the handler returns now)",
+        )
+        self.flush()
 
     def close(self) -> None:
         """Flush and stop flushing at interpreter exit."""
@@ -411,10 +443,11 @@ class MetricsEmitter:
             with self._lock:
                 dropped = dict(self._dropped)
                 rejected = dict(self._rejected)
-                delivered, failures, flushes = (
+                delivered, failures, flushes, deadline_flushes = (
                     self._delivered,
                     self._publish_failures,
                     self._flushes,
+                    self._deadline_flushes,
                 )
         if evicted:
             dropped["buffer_full"] = evicted
@@ -427,6 +460,7 @@ class MetricsEmitter:
             buffered=held,
             publish_failures=failures,
             flushes=flushes,
+            deadline_flushes=deadline_flushes,
         )
 
     @property
@@ -436,16 +470,59 @@ class MetricsEmitter:
 
 
 class _Invocation:
-    __slots__ = ("_emitter",)
+    __slots__ = ("_emitter", "_context", "_cancel")
 
-    def __init__(self, emitter: MetricsEmitter) -> None:
+    def __init__(self, emitter: MetricsEmitter, context: Any) -> None:
         self._emitter = emitter
+        self._context = context
+        self._cancel: Any = None
 
     def __enter__(self) -> MetricsEmitter:
+        delay = _seconds_before_deadline(self._context)
+        if delay is not None:
+            self._cancel = _call_after(delay, self._emitter._deadline_reached)
         return self._emitter
 
     def __exit__(self, *exc_info: object) -> None:
+        if self._cancel is not None:
+            self._cancel()
         self._emitter.flush()
+
+
+def _seconds_before_deadline(context: Any) -> float | None:
+    """When to flush early for a Lambda context, or None without a usable one."""
+    remaining = getattr(context, "get_remaining_time_in_millis", None)
+    if not callable(remaining):
+        return None
+    try:
+        millis = float(remaining())
+    except Exception:  # a context that cannot say: no early flush, never a failure
+        return None
+    if millis != millis:  # NaN
+        return None
+    return max(0.0, millis - limits.DEADLINE_FLUSH_MARGIN_MS) / 1000
+
+
+def _call_after(delay: float, action: Callable[[], None]) -> Callable[[], None]:
+    """Run ``action`` on a daemon thread after ``delay`` seconds unless the returned cancel
+    is called first. _thread, not threading: the emitter's import stays small (cold start)."""
+    waiting = allocate_lock()
+    waiting.acquire()
+
+    def run() -> None:
+        if not waiting.acquire(timeout=delay):  # timed out: not cancelled
+            try:
+                action()
+            except Exception as exc:  # never let the metrics thread fail loudly
+                diagnostics.exception(f"metrics deadline flush failed: {exc}")
+
+    start_new_thread(run, ())
+
+    def cancel() -> None:
+        if waiting.locked():
+            waiting.release()
+
+    return cancel
 
 
 def _same_definition(a: MetricSpec, b: MetricSpec) -> bool:

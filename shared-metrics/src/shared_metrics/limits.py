@@ -35,3 +35,7 @@ EMF_MAX_METRICS_PER_DIRECTIVE = 100
 EMF_MAX_VALUES_PER_METRIC = 100
 EMF_MAX_DIMENSIONS_PER_SET = 30
 EMF_MAX_EVENT_BYTES = 256 * 1024
+
+# Lambda: how long before an invocation's deadline (its context's remaining time) the metrics
+# are flushed early, so that an invocation that times out still delivers what it recorded.
+DEADLINE_FLUSH_MARGIN_MS = 500

@@ -46,17 +46,36 @@ def _metric_name(spec: object) -> str:
 
 
 def check_value(spec: MetricSpec, value: object) -> float:
-    """Return ``value`` as a number CloudWatch accepts, or raise MetricValidationError."""
+    """Return ``value`` as a number CloudWatch accepts, or raise MetricValidationError.
+
+    Any real number is accepted: int, float, Fraction, numpy's numbers, and Decimal (boto3's
+    DynamoDB layer returns every number as one; ``numbers.Real`` does not include it). A bool
+    is not a number here, and NaN, infinities and magnitudes beyond CloudWatch's range are
+    rejected."""
     import math  # slow path only (cold start)
     import numbers
+    from decimal import Decimal
 
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | Decimal):
         raise MetricValidationError(
             Rejection.WRONG_VALUE_TYPE,
-            f"metric {spec.name!r}: value must be an int or float, got "
-            f"{type(value).__name__} {value!r:.80}",
+            f"metric {spec.name!r}: value must be a real number (int, float, Decimal, ...), "
+            f"got {type(value).__name__} {value!r:.80}",
         )
-    number = float(value)
+    if isinstance(value, Decimal) and not value.is_finite():
+        number = math.nan  # NaN, sNaN (float() refuses it) and infinities: not finite
+    else:
+        try:
+            number = float(value)
+        except OverflowError:  # an int or Fraction too large for a float
+            number = math.inf
+        if math.isinf(number) and isinstance(value, Decimal | numbers.Rational):
+            # Finite by construction, beyond any float: beyond CloudWatch's range too.
+            raise MetricValidationError(
+                Rejection.VALUE_OUT_OF_RANGE,
+                f"metric {spec.name!r}: value {value!r:.80} is outside CloudWatch's range "
+                "-2^360..2^360",
+            )
     if math.isnan(number) or math.isinf(number):
         raise MetricValidationError(
             Rejection.NON_FINITE_VALUE,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from collections import Counter
 
 import pytest
@@ -148,6 +149,50 @@ def test_reader_rejects_invalid_documents() -> None:
         mutate(doc)
         with pytest.raises((EmfSpecViolation, ValueError)):
             parse_event(json.dumps(doc))
+
+
+def _event(namespace: str = "N", dimension_keys: int = 1, padding: int = 0) -> str:
+    keys = [f"D{i}" for i in range(dimension_keys)]
+    doc: dict[str, object] = {
+        "_aws": {
+            "Timestamp": 1,
+            "CloudWatchMetrics": [
+                {"Namespace": namespace, "Dimensions": [keys], "Metrics": [{"Name": "M"}]}
+            ],
+        },
+        "M": [1],
+        **{k: "x" for k in keys},
+    }
+    if padding:
+        doc["Padding"] = "p" * padding
+    return json.dumps(doc)
+
+
+@pytest.mark.parametrize(
+    ("line", "phrase"),
+    [
+        # The EMF specification's limits and CloudWatch's namespace rules (cloudwatch-facts).
+        (_event(padding=256 * 1024), "> 256 KB"),
+        (_event(dimension_keys=31), "31 keys > 30"),
+        (_event(namespace=""), "Namespace invalid"),
+        (_event(namespace="N" * 256), "Namespace invalid"),
+        (_event(namespace="AWS/Lambda"), "must not start with AWS/"),
+        (_event(namespace="Caf\u00e9"), "ASCII"),
+        (_event(namespace=":Leading"), "must not start with ':'"),
+    ],
+    ids=["event over 256 KB", "31 dimension keys", "empty namespace", "256-char namespace",
+         "AWS/ namespace", "non-ASCII namespace", "leading colon"],
+)
+def test_reader_rejects_what_cloudwatch_would(line: str, phrase: str) -> None:
+    with pytest.raises(EmfSpecViolation, match=re.escape(phrase)):
+        parse_event(line)
+
+
+def test_reader_accepts_the_limits_themselves() -> None:
+    parse_event(_event(dimension_keys=30))
+    parse_event(_event(namespace="N" * 255))
+    line = _event(padding=1)
+    parse_event(_event(padding=256 * 1024 - len(line)))
 
 
 names = st.text(st.characters(min_codepoint=0x21, max_codepoint=0x7E), min_size=1, max_size=20)

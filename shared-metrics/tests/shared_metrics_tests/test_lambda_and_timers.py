@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import os
 import subprocess
 import sys
 import textwrap
+import threading
+from collections.abc import Mapping, Sequence
 
 import pytest
 
-from shared_metrics import MetricsEmitter, MetricSpec, Unit
+from shared_metrics import MetricsEmitter, MetricSpec, Unit, limits
+from shared_metrics.series import SeriesBatch
+from shared_metrics.sinks.base import PublishResult
 from shared_metrics.sinks.emf import EmfSink
 from shared_metrics.sinks.memory import MemorySink
 from shared_metrics.testing.emf_reader import read_datapoints
@@ -173,3 +178,108 @@ def test_timer_on_something_that_is_not_a_spec_says_so() -> None:
     with emitter.timer("Latency"):  # type: ignore[arg-type]
         pass
     assert emitter.stats().rejected == {"not_a_spec": 1}
+
+
+# -- the deadline flush: an invocation that times out keeps its metrics ------------------------
+
+
+class FakeContext:
+    """A Lambda context whose deadline is ``remaining_ms`` away when the invocation starts."""
+
+    def __init__(self, remaining_ms: float) -> None:
+        self.remaining_ms = remaining_ms
+
+    def get_remaining_time_in_millis(self) -> float:
+        return self.remaining_ms
+
+
+class WatchedSink(MemorySink):
+    """A MemorySink that says when something was published."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.published_event = threading.Event()
+
+    def publish(
+        self, namespace: str, batches: Sequence[SeriesBatch], properties: Mapping[str, object]
+    ) -> PublishResult:
+        result = super().publish(namespace, batches, properties)
+        self.published_event.set()
+        return result
+
+
+def test_an_invocation_that_overruns_its_deadline_is_flushed_before_it_ends() -> None:
+    sink = WatchedSink()
+    emitter = MetricsEmitter("Test/Lambda", sink, flush_at_exit=False)
+    seen_inside: list[list[float]] = []
+
+    @emitter.lambda_handler
+    def slow_handler(event: object, context: object) -> str:
+        emitter.count(CALLS)
+        # The deadline (margin included) has passed: the early flush must deliver while the
+        # handler still runs; a real timeout would stop it here, before any `finally`.
+        assert sink.published_event.wait(timeout=30), "no flush before the deadline"
+        seen_inside.append(sink.samples("Calls"))
+        return "late"
+
+    # The early flush is due 0.3 s after the invocation starts; the handler overruns it.
+    deadline_ms = limits.DEADLINE_FLUSH_MARGIN_MS + 300
+    assert slow_handler({}, FakeContext(deadline_ms)) == "late"
+    assert seen_inside == [[1]]
+    stats = emitter.stats()
+    assert stats.deadline_flushes == 1
+    assert stats.delivered == stats.datapoints == 1
+
+
+def test_an_invocation_within_its_deadline_flushes_once_at_the_end() -> None:
+    sink = WatchedSink()
+    emitter = MetricsEmitter("Test/Lambda", sink, flush_at_exit=False)
+
+    @emitter.lambda_handler
+    def handler(event: object, context: object) -> str:
+        emitter.count(CALLS)
+        assert not sink.published_event.is_set()
+        return "ok"
+
+    assert handler({}, FakeContext(15 * 60 * 1000)) == "ok"  # 15 minutes away
+    assert sink.samples("Calls") == [1]
+    assert emitter.stats().deadline_flushes == 0
+
+
+@pytest.mark.parametrize("context", [None, object(), FakeContext(float("nan"))])
+def test_without_a_usable_context_there_is_no_early_flush(context: object) -> None:
+    emitter, sink = new_emitter()
+    with emitter.invocation(context):
+        emitter.count(CALLS)
+    assert sink.samples("Calls") == [1]
+    assert emitter.stats().deadline_flushes == 0
+
+
+def test_a_context_that_fails_does_not_fail_the_invocation() -> None:
+    class Broken:
+        def get_remaining_time_in_millis(self) -> float:
+            raise RuntimeError("no deadline")
+
+    emitter, sink = new_emitter()
+    with emitter.invocation(Broken()):
+        emitter.count(CALLS)
+    assert sink.samples("Calls") == [1]
+
+
+# -- evictions are logged like every other drop --------------------------------------------------
+
+
+def test_buffer_evictions_are_counted_and_logged_once(caplog: pytest.LogCaptureFixture) -> None:
+    sink = MemorySink()
+    sink.fail = True  # the sink keeps failing: data piles up against the cap
+    emitter = MetricsEmitter(
+        "Test/Lambda", sink, max_buffered_values=16, flush_threshold=4, flush_at_exit=False
+    )
+    with caplog.at_level(logging.WARNING, logger="shared_metrics"):
+        for value in range(200):
+            emitter.record(LATENCY, float(value))
+    stats = emitter.stats()
+    assert stats.dropped.get("buffer_full", 0) > 0
+    assert stats.datapoints == stats.delivered + stats.dropped_total + stats.buffered
+    assert caplog.text.count("buffer_full") == 1
+    assert "more than 16 distinct values" in caplog.text

@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from decimal import Decimal
 from fractions import Fraction
 
+import numpy
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,9 +50,17 @@ def expected_reason(spec: object, value: object, dimensions: object) -> Rejectio
             return Rejection.DIMENSION_VALUE_TOO_LONG
         if not v.isascii():
             return Rejection.NON_ASCII_DIMENSION_VALUE
-    if isinstance(value, bool) or not isinstance(value, int | float | Fraction):
+    # Any real number (issue 13: Decimal too, as boto3's DynamoDB layer returns); not bool.
+    if isinstance(value, bool) or not isinstance(value, int | float | Fraction | Decimal):
         return Rejection.WRONG_VALUE_TYPE
-    number = float(value)
+    if isinstance(value, Decimal) and (value.is_nan() or value.is_infinite()):
+        return Rejection.NON_FINITE_VALUE
+    try:
+        number = float(value)
+    except OverflowError:
+        return Rejection.VALUE_OUT_OF_RANGE
+    if math.isinf(number) and isinstance(value, Decimal | int | Fraction):
+        return Rejection.VALUE_OUT_OF_RANGE  # finite, but beyond any float
     if math.isnan(number) or math.isinf(number):
         return Rejection.NON_FINITE_VALUE
     if abs(number) > 2.0**360:
@@ -85,6 +94,8 @@ values = st.one_of(
     st.none(),
     st.text(max_size=5),
     st.decimals(allow_nan=False, allow_infinity=False),
+    st.decimals(allow_nan=True, allow_infinity=True, places=None),
+    st.just(Decimal("1e400")),
     st.fractions(),
     st.just(2.0**361),
     st.just(-(2.0**361)),
@@ -102,8 +113,6 @@ def test_record_never_raises_and_counts_each_rejection_by_reason(
     accepted = 0
     for spec, value, dims in calls:
         reason = expected_reason(spec, value, dims)
-        if isinstance(value, Decimal) and reason is None:
-            reason = Rejection.WRONG_VALUE_TYPE  # Decimal is not numbers.Real
         ok = emitter.record(spec, value, dims)  # type: ignore[arg-type]
         assert ok is (reason is None), (spec, value, dims, reason)
         if reason is None:
@@ -178,7 +187,7 @@ def test_each_reason_is_logged_once_and_counted_always(caplog: pytest.LogCapture
         (float("nan"), {}, "non_finite_value", "not finite"),
         (float("-inf"), {}, "non_finite_value", "not finite"),
         (2.0**361, {}, "value_out_of_range", "-2^360..2^360"),
-        ("12", {}, "wrong_value_type", "must be an int or float, got str"),
+        ("12", {}, "wrong_value_type", "must be a real number (int, float, Decimal, ...), got str"),
         (True, {}, "wrong_value_type", "got bool"),
         (1, {"SessionId": "a"}, "unexpected_dimension", "unexpected dimension(s) 'SessionId'"),
     ],
@@ -230,3 +239,48 @@ def test_default_dimensions_are_added_to_every_set() -> None:
         "ChunkSize", {"Stage": "prod", "SessionId": "s1", "Reason": "TooLarge"}
     ) == [5]
     assert sink.samples("ChunkSize") == []
+
+
+# -- every real number, as the issue asks: Decimal, Fraction, numpy scalars -------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (Decimal("12.5"), 12.5),  # what boto3's DynamoDB layer returns for a number
+        (Decimal("3"), 3.0),
+        (Fraction(5, 2), 2.5),
+        (numpy.float64(1.25), 1.25),
+        (numpy.float32(0.5), 0.5),
+        (numpy.int64(7), 7.0),
+        (numpy.uint8(200), 200.0),
+    ],
+    ids=lambda v: type(v).__name__,
+)
+def test_any_finite_real_number_is_recorded_exactly(value: object, expected: float) -> None:
+    emitter, sink = new_emitter(strict=True)
+    assert emitter.record(COUNTED, value) is True  # type: ignore[arg-type]
+    emitter.flush()
+    assert sink.samples(COUNTED.name) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        (Decimal("NaN"), "non_finite_value"),
+        (Decimal("sNaN"), "non_finite_value"),
+        (Decimal("-Infinity"), "non_finite_value"),
+        (Decimal("1e400"), "value_out_of_range"),  # beyond a float, and CloudWatch's 2^360
+        (Decimal("1e200"), "value_out_of_range"),  # a float, beyond 2^360
+        (numpy.float64("nan"), "non_finite_value"),
+        (numpy.float32("inf"), "non_finite_value"),
+        (numpy.bool_(True), "wrong_value_type"),
+        (True, "wrong_value_type"),
+        (complex(1, 0), "wrong_value_type"),
+    ],
+    ids=repr,
+)
+def test_what_is_not_a_finite_real_number_is_rejected(value: object, reason: str) -> None:
+    emitter, sink = new_emitter()
+    assert emitter.record(COUNTED, value) is False  # type: ignore[arg-type]
+    assert emitter.stats().rejected == {reason: 1}

@@ -58,6 +58,12 @@ def parse_event(line: str) -> dict[str, Any]:
         _check(isinstance(directive, dict), "a metric directive is an object")
         ns = directive.get("Namespace")
         _check(isinstance(ns, str) and 1 <= len(ns) <= 255, f"Namespace invalid: {ns!r}")
+        _check(ns.isascii(), f"Namespace {ns!r} must be ASCII")
+        _check(
+            not ns.startswith(limits.RESERVED_NAMESPACE_PREFIX),
+            f"Namespace {ns!r} must not start with {limits.RESERVED_NAMESPACE_PREFIX}",
+        )
+        _check(not ns.startswith(":"), f"Namespace {ns!r} must not start with ':'")
         sets = directive.get("Dimensions")
         _check(isinstance(sets, list), "Dimensions must be an array of dimension sets")
         for dimension_set in sets:
