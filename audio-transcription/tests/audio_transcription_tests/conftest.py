@@ -21,6 +21,7 @@ from session_management.testing import fixtures
 from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import SMALL_RATE_LIMITS, LocalAws
 from shared_metrics.sinks.memory import MemorySink
+from shared_metrics.testing.hypothesis_profiles import register as register_hypothesis_profiles
 
 local_aws = fixtures.local_aws
 aws = fixtures.aws
@@ -71,3 +72,7 @@ def session_services(
 ) -> Iterator[SessionServices]:
     with fixtures.checked_emitter(session_spec.NAMESPACE, session_sink) as emitter:
         yield fixtures.session_services(aws, SessionMetrics(emitter), clock)
+
+
+# Hypothesis profiles, e.g. CI's --hypothesis-profile=loaded-machine.
+register_hypothesis_profiles()

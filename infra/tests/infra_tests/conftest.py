@@ -17,6 +17,7 @@ from aws_cdk.assertions import Template
 
 from infra.functions import inline_code
 from infra.stack import WebSocketServiceStack
+from shared_metrics.testing.hypothesis_profiles import register as register_hypothesis_profiles
 
 STACK_NAME = "ws-test"
 
@@ -51,3 +52,7 @@ def logical_ids(stack: WebSocketServiceStack) -> dict[str, str]:
             stack.roles[label].node.default_child.logical_id  # type: ignore[union-attr]
         )
     return ids
+
+
+# Hypothesis profiles, e.g. CI's --hypothesis-profile=loaded-machine.
+register_hypothesis_profiles()

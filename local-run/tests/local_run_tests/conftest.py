@@ -16,6 +16,7 @@ from aws_cdk.assertions import Template
 
 from infra.functions import inline_code
 from infra.stack import WebSocketServiceStack
+from shared_metrics.testing.hypothesis_profiles import register as register_hypothesis_profiles
 
 STACK_NAME = "ws-test"
 
@@ -31,3 +32,7 @@ def stack() -> WebSocketServiceStack:
 @pytest.fixture(scope="session")
 def template_json(stack: WebSocketServiceStack) -> dict[str, Any]:
     return dict(Template.from_stack(stack).to_json())
+
+
+# Hypothesis profiles, e.g. CI's --hypothesis-profile=loaded-machine.
+register_hypothesis_profiles()

@@ -189,6 +189,18 @@ def test_faults_raise_what_dynamodb_would(endpoint: AwsEmulator, how: str) -> No
             faults.set(server_error=0.6, throttle=0.6)
 
 
+# Environment variables through which botocore finds credentials besides the keys themselves.
+CREDENTIAL_PROVIDER_VARIABLES = (
+    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI",
+    "AWS_CONTAINER_CREDENTIALS_FULL_URI",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN",
+    "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+    "AWS_WEB_IDENTITY_TOKEN_FILE",
+    "AWS_ROLE_ARN",
+    "AWS_ROLE_SESSION_NAME",
+)
+
+
 @pytest.mark.parametrize(
     ("argv", "env", "message"),
     [
@@ -221,6 +233,10 @@ def test_bad_remote_arguments_exit_non_zero_with_a_clear_message(
                 monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
     monkeypatch.delenv("AWS_REGION", raising=False)
     monkeypatch.delenv("AWS_PROFILE", raising=False)
+    # Nor from a container's or a web identity's credential provider (ECS, EKS, CodeBuild set
+    # these; botocore would fetch credentials through them).
+    for key in CREDENTIAL_PROVIDER_VARIABLES:
+        monkeypatch.delenv(key, raising=False)
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
     assert exit_info.value.code == 2

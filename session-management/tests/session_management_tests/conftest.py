@@ -14,6 +14,7 @@ from session_management.testing import fixtures
 from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import LocalAws
 from shared_metrics.sinks.memory import MemorySink
+from shared_metrics.testing.hypothesis_profiles import register as register_hypothesis_profiles
 
 local_aws = fixtures.local_aws
 aws = fixtures.aws
@@ -30,3 +31,7 @@ def metrics(sink: MemorySink) -> Iterator[SessionMetrics]:
 @pytest.fixture
 def services(aws: LocalAws, metrics: SessionMetrics, clock: FakeClock) -> SessionServices:
     return fixtures.session_services(aws, metrics, clock)
+
+
+# Hypothesis profiles, e.g. CI's --hypothesis-profile=loaded-machine.
+register_hypothesis_profiles()

@@ -468,6 +468,11 @@ class MetricsEmitter:
         """Distinct values held: what ``max_buffered_values`` bounds."""
         return self._buffer.values
 
+    @property
+    def max_buffered_values(self) -> int:
+        """The bound on distinct values held before the oldest are dropped."""
+        return self._buffer.max_values
+
 
 class _Invocation:
     __slots__ = ("_emitter", "_context", "_cancel")
