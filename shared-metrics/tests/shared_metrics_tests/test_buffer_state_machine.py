@@ -1,7 +1,10 @@
 """The buffer and emitter as a state machine: record, flush, sink failures, clock, eviction.
 
 Delivered data is read back from the real EMF sink's output, so "delivered" means "valid
-EMF that CloudWatch Logs would extract", not a counter the code under test keeps itself.
+EMF that CloudWatch Logs would extract", not a counter the code under test keeps itself. The
+model keys each datapoint by what CloudWatch would store it under: metric, dimension set with
+its values, the timestamp of its time bucket (the minute, or the second for high resolution)
+and the value; a value delivered under the wrong dimensions or in the wrong minute fails.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from shared_metrics import MetricsEmitter, MetricSpec, Unit
 from shared_metrics.series import SeriesBatch
 from shared_metrics.sinks.base import PublishResult
 from shared_metrics.sinks.emf import EmfSink
-from shared_metrics.testing.emf_reader import read_datapoints
+from shared_metrics.testing.emf_reader import parse_event
 
 NAMESPACE = "Test/StateMachine"
 SPECS = [
@@ -62,6 +65,23 @@ def dims_for(spec: MetricSpec, session: str, reason: str) -> dict[str, str]:
     return {k: given[k] for k in spec.dimension_keys}
 
 
+# (metric, ((dimension, value), ...) of one dimension set, timestamp in ms, value)
+Datapoint = tuple[str, tuple[tuple[str, str], ...], int, float]
+
+
+def datapoints_of(
+    spec: MetricSpec, dims: Mapping[str, str], now: float, value: float
+) -> list[Datapoint]:
+    """What one recorded value must become: one datapoint per dimension set, stamped with the
+    start of its time bucket (EMF timestamps are epoch milliseconds)."""
+    second = int(now)
+    bucket = second - second % spec.storage_resolution
+    return [
+        (spec.name, tuple((k, dims[k]) for k in dimension_set), bucket * 1000, float(value))
+        for dimension_set in spec.dimension_sets
+    ]
+
+
 class EmitterMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
@@ -75,8 +95,8 @@ class EmitterMachine(RuleBasedStateMachine):
             clock=lambda: self.now,
             flush_at_exit=False,
         )
-        # Model: datapoints accepted per (metric, value), and rejections.
-        self.accepted: Counter[tuple[str, float]] = Counter()
+        # Model: accepted datapoints, and rejections.
+        self.accepted: Counter[Datapoint] = Counter()
         self.rejected = 0
 
     @rule(
@@ -86,16 +106,18 @@ class EmitterMachine(RuleBasedStateMachine):
         reason=st.sampled_from(REASONS),
     )
     def record(self, spec: MetricSpec, value: float, session: str, reason: str) -> None:
-        assert self.emitter.record(spec, value, dims_for(spec, session, reason))
-        self.accepted[(spec.name, float(value))] += len(spec.dimension_sets)
+        dims = dims_for(spec, session, reason)
+        assert self.emitter.record(spec, value, dims)
+        self.accepted.update(datapoints_of(spec, dims, self.now, value))
 
     @rule(spec=st.sampled_from(SPECS), start=st.integers(0, 10_000), n=st.integers(1, 40))
     def record_burst(self, spec: MetricSpec, start: int, n: int) -> None:
         # Many distinct values at once: what fills the buffer while the sink is down.
         for i in range(n):
             value = float(start + i)
-            assert self.emitter.record(spec, value, dims_for(spec, SESSIONS[i % 3], "TooLarge"))
-            self.accepted[(spec.name, value)] += len(spec.dimension_sets)
+            dims = dims_for(spec, SESSIONS[i % 3], "TooLarge")
+            assert self.emitter.record(spec, value, dims)
+            self.accepted.update(datapoints_of(spec, dims, self.now, value))
 
     @rule(spec=st.sampled_from(SPECS), bad=st.sampled_from(["nan", "inf", "str", "dims"]))
     def record_invalid(self, spec: MetricSpec, bad: str) -> None:
@@ -114,16 +136,24 @@ class EmitterMachine(RuleBasedStateMachine):
     def set_sink_mode(self, mode: str) -> None:
         self.sink.mode = mode
 
-    @rule(seconds=st.sampled_from([0.5, 1, 30, 61]))
+    @rule(seconds=st.sampled_from([0.5, 1, 30, 61, 59.5]))
     def advance_clock(self, seconds: float) -> None:
         self.now += seconds
 
-    def delivered(self) -> Counter[tuple[str, float]]:
-        out: Counter[tuple[str, float]] = Counter()
-        lines = self.sink.stream.getvalue().splitlines()
-        for (_ns, name, _dims), values in read_datapoints(lines).items():
-            for value, count in values.items():
-                out[(name, float(value))] += count
+    def delivered(self) -> Counter[Datapoint]:
+        """Every datapoint in the EMF output, each line checked against the specification."""
+        out: Counter[Datapoint] = Counter()
+        for line in self.sink.stream.getvalue().splitlines():
+            doc = parse_event(line)
+            ts = doc["_aws"]["Timestamp"]
+            for directive in doc["_aws"]["CloudWatchMetrics"]:
+                assert directive["Namespace"] == NAMESPACE
+                for definition in directive["Metrics"]:
+                    name = definition["Name"]
+                    for dimension_set in directive["Dimensions"]:
+                        dims = tuple((k, doc[k]) for k in dimension_set)
+                        for value in doc[name]:
+                            out[(name, dims, ts, float(value))] += 1
         return out
 
     @invariant()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import math
 from collections import Counter
@@ -284,3 +285,57 @@ def test_what_is_not_a_finite_real_number_is_rejected(value: object, reason: str
     emitter, sink = new_emitter()
     assert emitter.record(COUNTED, value) is False  # type: ignore[arg-type]
     assert emitter.stats().rejected == {reason: 1}
+
+
+def _valid_property(key: object, value: object) -> bool:
+    """The documented rule: a non-empty string key other than '_aws', a JSON value without
+    NaN or infinities."""
+    if not isinstance(key, str) or not key or key == "_aws":
+        return False
+    try:
+        json.dumps(value, allow_nan=False)
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+class _Context:
+    def get_remaining_time_in_millis(self) -> int:
+        return 15 * 60 * 1000
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    key=st.one_of(st.text(max_size=5), st.none(), st.integers(), st.just("_aws")),
+    prop=st.one_of(st.text(), st.integers(), st.floats(), st.lists(st.integers()), st.binary()),
+    amount=values,
+    dims=dimension_maps,
+)
+def test_every_public_method_records_valid_input_exactly(
+    key: object, prop: object, amount: object, dims: object
+) -> None:
+    emitter, sink = new_emitter()
+    counted_ok = expected_reason(COUNTED, amount, None) is None
+    timed_ok = expected_reason(TIMED, 0.0, dims) is None
+
+    @emitter.lambda_handler
+    def handler(event: object, context: object) -> str:
+        assert emitter.set_property(key, prop) is _valid_property(key, prop)  # type: ignore[arg-type]
+        assert emitter.count(COUNTED, amount) is counted_ok  # type: ignore[arg-type]
+        with emitter.timer(TIMED, dims):  # type: ignore[arg-type]
+            pass
+        return "done"
+
+    assert handler({}, _Context()) == "done"
+    # Read back from the sink: exactly the valid values, nothing else.
+    assert sink.samples(COUNTED.name) == ([float(amount)] if counted_ok else [])  # type: ignore[arg-type]
+    assert len(sink.samples(TIMED.name)) == (1 if timed_ok else 0)
+    if _valid_property(key, prop) and (counted_ok or timed_ok):
+        assert all(p.get(key) == prop for p in sink.properties)  # type: ignore[call-overload]
+    emitter.count(COUNTED, 2)
+    emitter.close()  # flushes what is left
+    assert sink.samples(COUNTED.name).count(2.0) >= 1
+    stats = emitter.stats()
+    assert stats.buffered == 0
+    assert stats.datapoints == stats.delivered + stats.dropped_total
+    assert Rejection.INTERNAL_ERROR.value not in stats.rejected
