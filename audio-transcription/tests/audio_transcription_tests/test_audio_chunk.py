@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
-from hypothesis import given
+from hypothesis import find, given
 from hypothesis import strategies as st
 
 from audio_transcription.audio_chunk import (
@@ -64,7 +64,33 @@ def test_rejections_keep_what_is_known() -> None:
     assert (raised.value.session_id, raised.value.size) == ("s1", 3)
 
 
-@given(st.binary(max_size=MAX_CHUNK_BYTES + 64))
+def _accepted(body: dict[str, object]) -> bool:
+    try:
+        parse_send_audio(body)
+    except ChunkRejected:
+        return False
+    return True
+
+
+# Both sides: valid PCM16 (even lengths, base64) as well as what is not.
+chunks = st.one_of(
+    st.binary(max_size=MAX_CHUNK_BYTES + 64),
+    st.binary(min_size=1, max_size=400).map(lambda b: b * 2),  # even length: valid PCM16
+)
+audio_texts = st.one_of(
+    st.text(max_size=64),
+    st.binary(min_size=1, max_size=40).map(lambda b: base64.b64encode(b * 2).decode()),
+)
+
+
+@pytest.mark.parametrize("valid", [True, False])
+def test_the_strategies_produce_valid_and_invalid_chunks(valid: bool) -> None:
+    # Otherwise the properties below could pass while checking one side only.
+    find(chunks, lambda a: _accepted(send_audio_body("s1", a)) is valid)
+    find(audio_texts, lambda t: _accepted({"sessionId": "s1", "audio": t}) is valid)
+
+
+@given(chunks)
 def test_any_bytes_are_accepted_or_rejected_with_a_known_reason(audio: bytes) -> None:
     try:
         message = parse_send_audio(send_audio_body("s1", audio))
@@ -75,7 +101,7 @@ def test_any_bytes_are_accepted_or_rejected_with_a_known_reason(audio: bytes) ->
         assert len(audio) % 2 == 0 and 2 <= len(audio) <= MAX_CHUNK_BYTES
 
 
-@given(st.text(max_size=64))
+@given(audio_texts)
 def test_any_text_is_accepted_or_rejected_with_a_known_reason(text: str) -> None:
     try:
         message = parse_send_audio({"sessionId": "s1", "audio": text})

@@ -4,7 +4,7 @@ requires, and a dimension policy that no client input can turn into a cost bomb.
 from __future__ import annotations
 
 import pytest
-from hypothesis import given
+from hypothesis import find, given
 from hypothesis import strategies as st
 
 from session_management import common_specs, metrics_spec
@@ -88,7 +88,23 @@ def test_closed_sets_end_in_other(dimension: str) -> None:
     assert OTHER in allowed and len(set(allowed)) == len(allowed)
 
 
-@given(st.one_of(st.text(max_size=40), st.none(), st.integers(), st.binary(max_size=8)))
+# Both sides: members of the closed sets as well as anything else.
+MEMBERS = sorted({v for allowed in CLOSED_SETS.values() for v in allowed})
+closed_inputs = st.one_of(
+    st.sampled_from(MEMBERS),
+    st.text(max_size=40),
+    st.none(),
+    st.integers(),
+    st.binary(max_size=8),
+)
+
+
+@pytest.mark.parametrize("member", [True, False])
+def test_the_strategy_produces_members_and_strangers(member: bool) -> None:
+    find(closed_inputs, lambda v: any(v in a for a in CLOSED_SETS.values()) is member)
+
+
+@given(closed_inputs)
 def test_closed_maps_anything_unknown_to_other(value: object) -> None:
     for allowed in CLOSED_SETS.values():
         result = closed(value, allowed)
