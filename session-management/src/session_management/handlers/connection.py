@@ -198,6 +198,9 @@ def _apply(
     change: SessionChange,
 ) -> tuple[Session, BroadcastResult] | None:
     """Change the session, then tell every listener; None if the session had ended."""
+    # Who to tell is settled first: a change nobody can be told of must not be stored (an
+    # unknown Management API endpoint fails here, before anything changed).
+    notifier = services.notifier(request)
     updated = services.store.update_session(
         session.session_id, state=change.state, muted=change.muted, volume=change.volume
     )
@@ -208,7 +211,7 @@ def _apply(
         if action == END_SESSION
         else broadcast_state(updated, action)
     )
-    return updated, services.notifier(request).notify_listeners(session.session_id, message)
+    return updated, notifier.notify_listeners(session.session_id, message)
 
 
 def _rejected(metrics: SessionMetrics, reason: str, error: RequestError) -> RequestError:

@@ -109,6 +109,9 @@ class FaultProxy(LoopbackServer):
         seed: int | None = None,
         reject_marker: bytes | None = None,
     ) -> None:
+        """``fail_operations`` (set after construction) maps a DynamoDB operation name (from
+        the X-Amz-Target header, e.g. ``TransactWriteItems``) to the outcome every such request
+        gets (``throttled``, ``server_error``, ``rejected``): a fault aimed at one call."""
         if not 0 <= throttle + server_error <= 1:
             raise ValueError("throttle + server_error must be within 0..1")
         super().__init__()
@@ -122,8 +125,15 @@ class FaultProxy(LoopbackServer):
         # InvalidParameterValue: a request CloudWatch rejects for good, not a transient fault.
         self.reject_marker = reject_marker
         self.counts = {"forwarded": 0, "throttled": 0, "server_error": 0, "rejected": 0}
+        self.fail_operations: dict[str, str] = {}
 
-    def _decide(self, body: bytes, content_encoding: str) -> str:
+    def _decide(self, body: bytes, content_encoding: str, target: str = "") -> str:
+        operation = target.rsplit(".", 1)[-1]
+        aimed = self.fail_operations.get(operation) if operation else None
+        if aimed is not None:
+            with self._lock:
+                self.counts[aimed] += 1
+            return aimed
         if self.reject_marker is not None:
             raw = gzip.decompress(body) if "gzip" in content_encoding else body
             if self.reject_marker in raw:
@@ -142,7 +152,9 @@ class FaultProxy(LoopbackServer):
             return outcome
 
     def handle(self, method: str, path: str, headers: Message, body: bytes) -> Reply:
-        outcome = self._decide(body, headers.get("Content-Encoding") or "")
+        outcome = self._decide(
+            body, headers.get("Content-Encoding") or "", headers.get("X-Amz-Target") or ""
+        )
         if outcome != "forwarded":
             return fault_reply(outcome, headers.get("Content-Type", ""), _service(headers))
         conn = http.client.HTTPConnection(*self._upstream, timeout=30)
