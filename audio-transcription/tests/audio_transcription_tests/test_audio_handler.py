@@ -345,3 +345,49 @@ def test_entry_point_writes_valid_emf(
     assert sum(datapoints[(NS, "AudioProcessingLatency", ())].values()) == 1
     assert all(key != "SessionId" for _, _, dims in datapoints for key, _ in dims)
     assert all('"SessionId":"s1"' in line for line in lines)  # a log property instead
+
+
+# -- failure paths (issue 13) ------------------------------------------------------------------
+
+
+def test_audio_still_buffered_when_the_session_ends_is_dropped_and_counted(
+    audio: LambdaHandler,
+    session: str,
+    transcriber: InProcessTranscriber,
+    aws: LocalAws,
+    sink: MemorySink,
+) -> None:
+    transcriber.fail_next_start("ServiceUnavailable", times=2)
+    pending = [send(audio, "speaker-1", send_audio_body(session, CHUNK)) for _ in range(2)]
+    assert [response_body(r)["pending"] for r in pending] == [1, 2]
+    assert aws.store().end_session(session) is not None
+    sink.clear()
+    response = send(audio, "speaker-1", send_audio_body(session, CHUNK))
+    assert response["statusCode"] == 409
+    assert response_body(response)["error"] == "SessionEnded"
+    # The two waiting chunks and the new one will never be transcribed: all three counted.
+    assert counted(sink)[("AudioChunksDropped", (("Reason", "SessionEnded"),))] == 3
+    assert transcriber.audio(session) == b""
+    # Nothing is left waiting for the ended session.
+    response = send(audio, "speaker-1", send_audio_body(session, CHUNK))
+    assert counted(sink)[("AudioChunksDropped", (("Reason", "SessionEnded"),))] == 4
+
+
+def test_a_base64_encoded_body_is_decoded(
+    audio: LambdaHandler, session: str, transcriber: InProcessTranscriber
+) -> None:
+    event = websocket_event("sendAudio", "speaker-1", send_audio_body(session, CHUNK))
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+    assert audio(event, None)["statusCode"] == 200
+    assert transcriber.audio(session) == CHUNK
+
+
+def test_a_body_over_128_kib_is_refused(
+    audio: LambdaHandler, session: str, transcriber: InProcessTranscriber
+) -> None:
+    body = send_audio_body(session, CHUNK)
+    padded = {**body, "pad": "x" * (128 * 1024)}
+    response = send(audio, "speaker-1", padded)
+    assert response["statusCode"] == 413
+    assert transcriber.audio(session) == b""
