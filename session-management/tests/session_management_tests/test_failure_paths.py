@@ -375,3 +375,14 @@ def test_a_handler_whose_services_fail_to_build_answers_500_and_retries(
     assert "no region configured" in caplog.text and '"stage": "init"' in caplog.text
     assert lazy(message_event("speaker-1", "pauseBroadcast"), None)["statusCode"] == 200
     assert len(attempts) == 2
+
+
+def test_a_base64_status_query_is_decoded(faulty: SessionServices, session: str) -> None:
+    import base64
+
+    event = message_event("listener-1", "getSessionStatus")
+    event["body"] = base64.b64encode(event["body"].encode()).decode()
+    event["isBase64Encoded"] = True
+    response = session_status.build_handler(faulty)(event, None)
+    assert response["statusCode"] == 200
+    assert _body(response)["sessionId"] == "s1" and _body(response)["listenerCount"] == 3

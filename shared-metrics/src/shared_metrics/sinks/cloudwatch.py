@@ -101,6 +101,8 @@ class CloudWatchSink:
         max_request_bytes: int = limits.MAX_REQUEST_BYTES,
         now: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if budget_seconds <= 0:
             raise ValueError(f"budget_seconds must be positive, got {budget_seconds!r}")
@@ -117,6 +119,9 @@ class CloudWatchSink:
         self.max_request_bytes = max_request_bytes
         self._now = now
         self._rng = rng
+        # What the time budget is measured and waited on (a test gives its own clock).
+        self._monotonic = monotonic
+        self._sleep = sleep
         self.requests_sent = 0  # PutMetricData calls that CloudWatch accepted
 
     def client(self) -> Any:
@@ -147,7 +152,7 @@ class CloudWatchSink:
         if not requests:
             return result
         # The budget covers creating the client too (importing boto3 on the first flush).
-        start = time.monotonic()
+        start = self._monotonic()
         try:
             client = self.client()
         except Exception as exc:  # no region, bad endpoint URL, ...: keep the data
@@ -176,16 +181,16 @@ class CloudWatchSink:
                         break
                     delay = self._rng() * min(self.max_delay, self.base_delay * 2**attempt)
                     attempt += 1
-                    if kind == "later" or time.monotonic() + delay + attempt_cost > deadline:
+                    if kind == "later" or self._monotonic() + delay + attempt_cost > deadline:
                         for rest in requests[index:]:
                             result.undelivered.extend(d.leftover for d in rest.datums)
                         return result
-                    time.sleep(delay)
+                    self._sleep(delay)
                 else:
                     self.requests_sent += 1
                     result.delivered += request.datapoints
                     break
-            if index + 1 < len(requests) and time.monotonic() + attempt_cost > deadline:
+            if index + 1 < len(requests) and self._monotonic() + attempt_cost > deadline:
                 for rest in requests[index + 1 :]:
                     result.undelivered.extend(d.leftover for d in rest.datums)
                 return result
