@@ -224,14 +224,18 @@ def _targets(
     resources: Resources,
     services: Sequence[MonitoredService],
 ) -> list[PlannedAlarm]:
-    def at(scope: str, **kwargs: object) -> PlannedAlarm:
+    def at(
+        scope: str,
+        service: MonitoredService | None = None,
+        function: MonitoredFunction | None = None,
+    ) -> PlannedAlarm:
         threshold = d.threshold
-        function = kwargs.get("function")
         if isinstance(d.source, LambdaMetric) and d.source.relative_to is not None:
-            assert isinstance(function, MonitoredFunction), "function metrics have a function"
+            if function is None:
+                raise AlarmPlanError(f"{d.key}: a threshold relative to a function needs one")
             threshold = d.threshold * function.limit(d.source.relative_to)
         name = alarm_name(prefix, d.severity, scope, d.key)
-        return PlannedAlarm(d, name, scope, threshold, prefix=prefix, **kwargs)  # type: ignore[arg-type]
+        return PlannedAlarm(d, name, scope, threshold, service, function, prefix)
 
     source = d.source
     if isinstance(source, LambdaErrorRate | LambdaMetric | Heartbeat):
