@@ -171,10 +171,12 @@ class PlannedAlarm:
                 (self.service.namespace, spec.name, AGGREGATE)
                 for spec in self.definition.source.specs
             )
-        if self.function is not None:
+        source = self.definition.source
+        if self.function is not None and isinstance(
+            source, LambdaErrorRate | LambdaMetric | Heartbeat
+        ):
             return tuple(
-                (self.function.namespace, spec.name, dims)
-                for spec, dims in getattr(self.definition.source, "function_specs", ())
+                (self.function.namespace, spec.name, dims) for spec, dims in source.function_specs
             )
         return ()
 
@@ -390,7 +392,7 @@ def _handler_metric(
     return cw.Metric(
         namespace=function.namespace,
         metric_name=spec.name,
-        dimensions_map=dict(zip(HANDLER_DIMENSION, (function.label,), strict=True)),
+        dimensions_map={HANDLER_DIMENSION[0]: function.label},
         statistic=SUM,
         period=period,
         label=f"{spec.name} {function.label}",

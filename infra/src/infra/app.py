@@ -51,11 +51,11 @@ class SettingError(ValueError):
 
 def setting(app: cdk.App, key: str) -> str:
     env_var, default = DEFAULTS[key]
-    value = os.environ.get(env_var) or app.node.try_get_context(key)
-    return str(value) if value else default
+    return _raw(app, env_var, key) or default
 
 
 def _raw(app: cdk.App, env_var: str, context_key: str) -> str | None:
+    """A setting from the environment, else the CDK context; None when neither has one."""
     value = os.environ.get(env_var) or app.node.try_get_context(context_key)
     return str(value) if value else None
 

@@ -299,15 +299,13 @@ class ServiceDashboard(Construct):
         )
 
     def _platform_rows(self, alarms: CloudWatchAlarms) -> None:
-        groups: dict[int, list[PlannedAlarm]] = {}
-        definitions: dict[int, AlarmDefinition] = {}
+        # One graph per platform alarm definition, a line per resource it is placed on.
+        groups: dict[AlarmDefinition, list[PlannedAlarm]] = {}
         for p in alarms.plan:
             if p.service is None:
-                groups.setdefault(id(p.definition), []).append(p)
-                definitions[id(p.definition)] = p.definition
+                groups.setdefault(p.definition, []).append(p)
         widgets = []
-        for key, planned in groups.items():
-            d = definitions[key]
+        for d, planned in groups.items():
             period = Duration.seconds(d.window.period_seconds)
             widgets.append(
                 cw.GraphWidget(

@@ -115,10 +115,14 @@ class SavedQuery:
     query: str
 
 
+def _logged(name: str) -> str:
+    """The condition for the handlers' structured log line ``name``: JSON written with
+    json.dumps' default separators, which Lambda's runtime prefixes, so match the text."""
+    return f"@message like '\"event\": \"{name}\"'"
+
+
 def _event(name: str) -> str:
-    # The handlers' structured log lines are JSON written with json.dumps' default
-    # separators; in Lambda the runtime prefixes them, so match the text, parse the fields.
-    return f"filter @message like '\"event\": \"{name}\"'"
+    return f"filter {_logged(name)}"
 
 
 def _parse(*fields: str) -> str:
@@ -155,7 +159,7 @@ QUERIES: tuple[SavedQuery, ...] = (
         "failed-requests",
         "requests that failed: exceptions answered with a 500, timeouts, crashes",
         ALL_FUNCTIONS,
-        "filter @message like '\"event\": \"UnhandledException\"'"
+        f"{_event('UnhandledException')}"
         " or @message like /Task timed out|Runtime exited|Runtime.ExitError/"
         f" | {_parse('handler', 'errorType', 'routeKey')}"
         " | stats count(*) as failures by handler, errorType, routeKey, bin(1m)"
@@ -182,7 +186,7 @@ QUERIES: tuple[SavedQuery, ...] = (
         "the connections refused and closed for sending too fast",
         ALL_FUNCTIONS,
         f"filter ispresent({RATE_LIMIT_VIOLATIONS.name}.0) or "
-        "@message like '\"event\": \"ConnectionClosedForRateLimit\"'"
+        f"{_logged('ConnectionClosedForRateLimit')}"
         f" | stats count(*) as events by {CONNECTION_ID_PROPERTY}, MessageType"
         " | sort events desc | limit 20",
     ),

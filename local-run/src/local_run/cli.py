@@ -86,7 +86,7 @@ def synthesized_alarms(
 ) -> TemplateAlarms:
     """infra's stack with inline code; the template's resource references in dimension
     values (FunctionName, TableName, TopicName, ApiId) -> what they are called locally."""
-    alarms, references = _synthesized(stack_name)
+    alarms, references, _ = _synthesized(stack_name)
     local = {
         **{("function", label): name for label, name in function_names.items()},
         ("table", Table.SESSIONS.label): tables.sessions,
@@ -102,7 +102,7 @@ def synthesized_alarms(
 
 def topic_names(stack_name: str) -> dict[str, str]:
     """The alarm actions' topic references (``{Ref:X}``) -> the local topic names."""
-    _, references = _synthesized(stack_name)
+    _, references, _ = _synthesized(stack_name)
     return {
         token: local_topic_name(stack_name, Severity(key))
         for token, kind, key in references
@@ -110,18 +110,13 @@ def topic_names(stack_name: str) -> dict[str, str]:
     }
 
 
-_TEMPLATES: dict[str, Mapping[str, Any]] = {}
-
-
-def _template(stack_name: str) -> Mapping[str, Any]:
-    _synthesized(stack_name)
-    return _TEMPLATES[stack_name]
-
-
 @lru_cache(maxsize=4)
-def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str, str], ...]]:
-    """The template's alarms, and (reference token, kind, label) of every resource an alarm
-    may name; one synth per stack name and process (jsii starts node: seconds)."""
+def _synthesized(
+    stack_name: str,
+) -> tuple[TemplateAlarms, tuple[tuple[str, str, str], ...], Mapping[str, Any]]:
+    """The template's alarms, (reference token, kind, label) of every resource an alarm or
+    rule may name, and the template; one synth per stack name and process (jsii starts node:
+    seconds)."""
     import aws_cdk as cdk
     from aws_cdk.assertions import Template
 
@@ -130,7 +125,6 @@ def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str,
 
     stack = WebSocketServiceStack(cdk.App(), stack_name, code=inline_code())
     template = Template.from_stack(stack).to_json()
-    _TEMPLATES[stack_name] = template
     alarms = read_alarms(template)
 
     def logical_id(construct: Any) -> str:
@@ -148,13 +142,12 @@ def _synthesized(stack_name: str) -> tuple[TemplateAlarms, tuple[tuple[str, str,
     references.append(("{Ref:" + logical_id(stack.api) + "}", "api", ""))
     for label, group in stack.log_groups.items():
         references.append(("{Ref:" + logical_id(group) + "}", "log_group", label))
-    return alarms, tuple(references)
+    return alarms, tuple(references), template
 
 
 def synthesized_rules(stack_name: str, function_names: Mapping[str, str]) -> list[Rule]:
     """The template's Contributor Insights rules, their log groups -> the local ones."""
-    template = _template(stack_name)
-    _, references = _synthesized(stack_name)
+    _, references, template = _synthesized(stack_name)
     groups = {
         token: log_group_name(function_names[label])
         for token, kind, label in references

@@ -9,12 +9,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from audio_transcription.handlers import audio_processor
+from infra import failure_catalog as catalog
 from infra.alarm_table import Severity
-from infra.alarms import SERVICE_DEGRADED_KEY, STAGE_SCOPE, alarm_name, topic_scope
-from infra.functions import Table
-from infra.services import AUDIO_TRANSCRIPTION, SESSION_MANAGEMENT
-from session_management.handlers import connection, session_status
+from infra.alarms import STAGE_SCOPE, topic_scope
 
 ABUSERS_PER_SERVICE = 11  # 11 x 10 violations > 100 in one minute; 11 closed > 10
 LISTENERS_GONE_PER_MINUTE = 14  # 14 x 5 min = 70 notification failures > 50
@@ -49,26 +46,21 @@ def _keys(*keys: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-def _key(severity: Severity, scope: str, key: str) -> str:
-    """An alarm's name without the stack prefix, from the one place names are made."""
-    return alarm_name("", severity, scope, key).removeprefix("-")
-
-
-CONNECTION = connection.HANDLER_NAME
-STATUS_FN = session_status.HANDLER_NAME
-AUDIO_FN = audio_processor.HANDLER_NAME
-SM = SESSION_MANAGEMENT.label
-AT = AUDIO_TRANSCRIPTION.label
-TABLE_SCOPES = tuple(t.label for t in Table)
-DEGRADED = _key(Severity.CRITICAL, "Service", SERVICE_DEGRADED_KEY)
+# Alarm keys and resource labels as infra's failure catalog names them (the one place).
+CONNECTION = catalog.CONNECTION
+STATUS_FN = catalog.SESSION_STATUS
+AUDIO_FN = catalog.AUDIO_PROCESSOR
+SM, AT = catalog.SM, catalog.AT
+TABLE_SCOPES = catalog.TABLE_LABELS
+DEGRADED = catalog.PAGE
 
 
 def _critical(scope: str, key: str) -> str:
-    return _key(Severity.CRITICAL, scope, key)
+    return catalog.key(Severity.CRITICAL, scope, key)
 
 
 def _warning(scope: str, key: str) -> str:
-    return _key(Severity.WARNING, scope, key)
+    return catalog.key(Severity.WARNING, scope, key)
 
 
 PHASES: tuple[Phase, ...] = (

@@ -5,17 +5,21 @@ a failure could leave a change half applied, the test reads back what is stored.
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Iterator
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from session_management.error_handling import LambdaHandler, LazyHandler
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
 from session_management.notifier import ManagementApi, ManagementApiFactory
+from session_management.rate_limit import RateLimiter
 from session_management.services import SessionServices
 from session_management.store import SessionState, SessionStore
 from session_management.testing.events import (
@@ -30,7 +34,7 @@ from session_management.testing.local_aws import SMALL_RATE_LIMITS, TABLES, Loca
 from session_management.testing.metric_snapshot import counted
 from shared_metrics.sinks.memory import MemorySink
 from shared_metrics.testing.aws_emulator import unused_loopback_url
-from shared_metrics.testing.fault_proxy import FaultProxy
+from shared_metrics.testing.fault_proxy import FaultProxy, fault_reply
 
 LISTENERS = ["listener-1", "listener-2", "listener-3"]
 
@@ -42,9 +46,6 @@ def proxy(aws: LocalAws) -> Iterator[FaultProxy]:
 
 
 def _faulty_client(proxy: FaultProxy) -> Any:
-    import boto3
-    from botocore.config import Config
-
     # No retries: the fault stands for what still fails after botocore's retries.
     return boto3.session.Session().client(
         "dynamodb",
@@ -59,8 +60,6 @@ def faulty(
 ) -> SessionServices:
     """Services whose DynamoDB calls go through the proxy."""
     client = _faulty_client(proxy)
-    from session_management.rate_limit import RateLimiter
-
     return SessionServices(
         store=SessionStore(client, TABLES, clock),
         rate_limiter=RateLimiter(client, TABLES.rate_limits, SMALL_RATE_LIMITS, clock),
@@ -295,8 +294,6 @@ def test_a_store_error_for_one_session_leaves_the_others_updated(
     def fail_for_s1(method: str, path: str, headers: Any, body: bytes) -> Any:
         # The listener count of s1 (a Query on the bySession index) fails.
         if (headers.get("X-Amz-Target") or "").endswith("Query") and b'"s1"' in body:
-            from shared_metrics.testing.fault_proxy import fault_reply
-
             return fault_reply("server_error", headers.get("Content-Type", ""), "dynamodb")
         return original_handle(method, path, headers, body)
 
@@ -313,8 +310,6 @@ def test_scan_and_query_follow_every_page(
     aws: LocalAws, metrics: SessionMetrics, clock: FakeClock
 ) -> None:
     # Real pagination on the emulator: every Scan and Query asks for pages of 2.
-    import boto3
-
     client = boto3.session.Session().client("dynamodb", endpoint_url=aws.emulator.endpoint_url)
 
     def small_pages(params: dict[str, Any], **_: Any) -> None:
@@ -336,8 +331,6 @@ def test_scan_and_query_follow_every_page(
 
 
 def test_base64_bodies_are_decoded(handler: LambdaHandler, session: str, aws: LocalAws) -> None:
-    import base64
-
     event = message_event("speaker-1", "setVolume", volume=42)
     event["body"] = base64.b64encode(event["body"].encode()).decode()
     event["isBase64Encoded"] = True
@@ -378,8 +371,6 @@ def test_a_handler_whose_services_fail_to_build_answers_500_and_retries(
 
 
 def test_a_base64_status_query_is_decoded(faulty: SessionServices, session: str) -> None:
-    import base64
-
     event = message_event("listener-1", "getSessionStatus")
     event["body"] = base64.b64encode(event["body"].encode()).decode()
     event["isBase64Encoded"] = True
