@@ -11,6 +11,7 @@ def handler(event, context):
         ...
 """
 
+from shared_metrics.bound_series import BoundSeries, RejectedSeries
 from shared_metrics.config import emitter_from_env, sink_from_env
 from shared_metrics.emitter import EmitterStats, MetricsEmitter
 from shared_metrics.spec import MetricSpec, MetricSpecError, Unit
@@ -18,12 +19,14 @@ from shared_metrics.timing import Timer
 from shared_metrics.validation import MetricValidationError, Rejection
 
 __all__ = [
+    "BoundSeries",
     "EmitterStats",
     "MetricSpec",
     "MetricSpecError",
     "MetricValidationError",
     "MetricsEmitter",
     "Rejection",
+    "RejectedSeries",
     "Timer",
     "Unit",
     "emitter_from_env",

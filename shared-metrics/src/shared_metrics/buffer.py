@@ -8,6 +8,7 @@ value instead of one per sample. Memory is bounded by the number of distinct val
 from __future__ import annotations
 
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
+from collections import Counter  # imported by the Lambda runtime before any handler
 
 from shared_metrics.series import Series, SeriesBatch
 
@@ -27,7 +28,7 @@ class MetricBuffer:
         self.max_values = max_values
         self.flush_threshold = min(flush_threshold, max_values)
         self._lock = allocate_lock()
-        self._data: dict[tuple[int, Series], dict[float, int]] = {}
+        self._data: dict[tuple[int, Series], Counter[float]] = {}
         self._values = 0  # distinct (bucket, series, value) entries: what the cap bounds
         self._flush_mark = self.flush_threshold
         self.dropped = 0  # datapoints evicted because the buffer was full
@@ -35,23 +36,19 @@ class MetricBuffer:
         self.accepted_samples = 0
         self.accepted_datapoints = 0
 
-    def add(self, timestamp: int, series: Series, value: float) -> bool:
-        """Add one sample; return True when the buffer holds enough for a flush, or had to
-        evict (so that the emitter flushes, and reports the eviction)."""
+    def add_many(self, timestamp: int, series: Series, values: list[float]) -> bool:
+        """Add samples of one series and bucket; return True when the buffer holds enough for
+        a flush, or had to evict (so that the emitter flushes, and reports the eviction)."""
         key = (timestamp, series)
         with self._lock:
-            self.accepted_samples += 1
-            self.accepted_datapoints += series.weight
+            self.accepted_samples += len(values)
+            self.accepted_datapoints += len(values) * series.weight
             slot = self._data.get(key)
-            if slot is not None:
-                count = slot.get(value)
-                if count is not None:
-                    slot[value] = count + 1
-                    return False  # no new distinct value: neither cap nor threshold moved
-                slot[value] = 1
-            else:
-                self._data[key] = {value: 1}
-            self._values += 1
+            if slot is None:
+                slot = self._data[key] = Counter()
+            held = len(slot)
+            slot.update(values)  # counts in C (collections._count_elements)
+            self._values += len(slot) - held
             if self._values > self.max_values:
                 self._evict_locked()
                 return True
@@ -72,13 +69,13 @@ class MetricBuffer:
         of data has arrived, so a sink that is down is not hammered on every record.
         """
         with self._lock:
-            merged: dict[tuple[int, Series], dict[float, int]] = {}
+            merged: dict[tuple[int, Series], Counter[float]] = {}
             for ts, series, values in batches:
-                slot = merged.setdefault((ts, series), {})
+                slot = merged.setdefault((ts, series), Counter())
                 for value, count in values.items():
                     slot[value] = slot.get(value, 0) + count
             for key, values in self._data.items():
-                slot = merged.setdefault(key, {})
+                slot = merged.setdefault(key, Counter())
                 for value, count in values.items():
                     slot[value] = slot.get(value, 0) + count
             self._data = merged

@@ -8,11 +8,19 @@ import time
 
 # _thread and _weakrefset rather than threading and weakref: the same lock and WeakSet
 # without importing two more modules at Lambda cold start.
-from _thread import allocate_lock, start_new_thread
+from _thread import allocate_lock
+from _weakref import ref
 from _weakrefset import WeakSet
 
 from shared_metrics import diagnostics, limits
+from shared_metrics.bound_series import (
+    HANDOVER_SAMPLES,
+    BoundSeries,
+    PendingSamples,
+    RejectedSeries,
+)
 from shared_metrics.buffer import MetricBuffer
+from shared_metrics.deadline import DeadlineWatch
 from shared_metrics.series import Series
 from shared_metrics.sinks.base import PublishResult, total_datapoints
 from shared_metrics.spec import (
@@ -39,9 +47,6 @@ if TYPE_CHECKING:
     from shared_metrics.sinks.base import MetricSink
 
     H = TypeVar("H", bound=Callable[..., Any])
-
-_MAX = limits.MAX_VALUE_MAGNITUDE
-_MIN = -limits.MAX_VALUE_MAGNITUDE
 
 # Dimension tuples seen recently, so validation runs once per series, not per sample.
 # Cleared when full: a client sending a new session id per request cannot grow it unbounded.
@@ -142,13 +147,19 @@ class MetricsEmitter:
         self._buffer = MetricBuffer(
             max_buffered_values, flush_threshold or sink.preferred_batch_values
         )
-        self._add = self._buffer.add  # bound once: record() is the hot path
+        self._handover_samples = min(HANDOVER_SAMPLES, self._buffer.flush_threshold)
         self._clock = clock
         # What timers measure elapsed time with; a simulation can add its simulated time.
         self.timer_clock = timer_clock
         self._max_cached_series = max_cached_series
-        self._series_cache: dict[tuple[object, tuple[Any, ...]], Series] = {}
-        self._series_by_content: dict[tuple[object, tuple[tuple[str, str], ...]], Series] = {}
+        # (spec, dimensions as given) -> its bound series, for `record(spec, value, dims)`.
+        self._series_cache: dict[tuple[object, tuple[Any, ...]], BoundSeries] = {}
+        # (spec, all dimension values) -> the samples not yet in the buffer. Held strongly:
+        # entries go only when no BoundSeries of theirs is alive and they hold nothing.
+        self._pending: dict[tuple[object, tuple[tuple[str, str], ...]], PendingSamples] = {}
+        # Pending samples to move into the buffer at the next flush (appended without a lock).
+        self._pending_list: list[PendingSamples] = []
+        self._deadline = DeadlineWatch()
         self._specs: dict[str, MetricSpec] = {}
         self._properties: dict[str, object] = {}
         self._rejected: dict[str, int] = {}
@@ -168,24 +179,40 @@ class MetricsEmitter:
     def record(
         self, spec: MetricSpec, value: float, dimensions: Mapping[str, str] | None = None
     ) -> bool:
-        """Record one value; return whether it was accepted."""
+        """Record one value; return whether it was accepted. On a hot path, bind the series
+        once with `series` and record through it: the dimensions are then not looked up per
+        sample."""
         try:
             key = (spec, tuple(dimensions.items()) if dimensions else ())
-            series = self._series_cache.get(key)
-            if series is None:
-                series = self._resolve(spec, dimensions, key)
-            cls = value.__class__
-            if (cls is not float and cls is not int) or not _MIN <= value <= _MAX:
-                value = check_value(spec, value)
-            now = int(self._clock())
-            if self._add(now - now % spec.storage_resolution, series, value):
-                self._auto_flush()
-            return True
+            bound = self._series_cache.get(key)
+            if bound is None:
+                bound = self._bind(spec, dimensions, key)
         except MetricValidationError as exc:
             self._reject(exc)
+            return False
         except Exception as exc:
             self._reject(self._explain(spec, value, dimensions, exc))
-        return False
+            return False
+        return bound.record(value)
+
+    def series(
+        self, spec: MetricSpec, dimensions: Mapping[str, str] | None = None
+    ) -> BoundSeries | RejectedSeries:
+        """``spec`` with these dimension values, validated once, to `record`/`count` on.
+
+        Never raises (unless strict): a spec or dimensions that cannot be accepted give a
+        series that rejects, and counts, every value recorded through it. Asking again for
+        the same spec and values returns the same series while it is in use.
+        """
+        try:
+            return self._bind(spec, dimensions, None)
+        except MetricValidationError as exc:
+            rejection = exc
+        except Exception as exc:
+            rejection = self._explain(spec, None, dimensions, exc)
+        if self.strict:
+            raise rejection
+        return RejectedSeries(self, spec, rejection)
 
     def count(
         self, spec: MetricSpec, amount: float = 1, dimensions: Mapping[str, str] | None = None
@@ -240,9 +267,12 @@ class MetricsEmitter:
             )
         )
 
-    def _resolve(
-        self, spec: MetricSpec, dimensions: Mapping[str, str] | None, key: tuple[Any, ...]
-    ) -> Series:
+    def _bind(
+        self,
+        spec: MetricSpec,
+        dimensions: Mapping[str, str] | None,
+        key: tuple[Any, ...] | None,
+    ) -> BoundSeries:
         items = check_dimensions(spec, dimensions)
         with self._lock:
             known = self._specs.get(spec.name)
@@ -257,17 +287,77 @@ class MetricsEmitter:
                 )
             all_items = tuple(sorted(items + tuple(self._defaults.items())))
             content = (spec, all_items)
-            series = self._series_by_content.get(content)
-            if series is None:
-                if len(self._series_by_content) >= self._max_cached_series:
-                    self._series_by_content.clear()
+            pending = self._pending.get(content)
+            bound = pending.bound() if pending is not None and pending.bound is not None else None
+            if bound is None:
+                if pending is None:
+                    if len(self._pending) >= self._max_cached_series:
+                        self._forget_unused_locked()
+                    sets = tuple(self._default_keys + s for s in spec.dimension_sets)
+                    pending = self._pending[content] = PendingSamples(
+                        Series(spec, all_items, sets)
+                    )
+                bound = BoundSeries(self, spec, pending)
+                pending.bound = ref(bound)
+            if key is not None:
+                if len(self._series_cache) >= self._max_cached_series:
                     self._series_cache.clear()
-                sets = tuple(self._default_keys + s for s in spec.dimension_sets)
-                series = self._series_by_content[content] = Series(spec, all_items, sets)
-            if len(self._series_cache) >= self._max_cached_series:
-                self._series_cache.clear()
-            self._series_cache[key] = series
-            return series
+                self._series_cache[key] = bound
+            return bound  # type: ignore[return-value]
+
+    def _forget_unused_locked(self) -> None:
+        """Drop the pending entries nothing can record into any more and that hold nothing."""
+        unused = [
+            content
+            for content, pending in self._pending.items()
+            if (pending.bound is None or pending.bound() is None) and not pending.values
+        ]
+        for content in unused:
+            del self._pending[content]
+
+    # -- the bound series' slow paths (called by BoundSeries) ------------------------------
+
+    def _start_bucket(self, bound: BoundSeries, pending: PendingSamples) -> None:
+        """The clock left the series' current bucket (or it has none yet): start the next."""
+        resolution = bound.spec.storage_resolution
+        now = int(self._clock())
+        timestamp = now - now % resolution
+        with self._lock:
+            if pending.timestamp != timestamp:
+                pending.marks.append((len(pending.values), timestamp))
+                pending.timestamp = timestamp
+        bound._set_bucket(timestamp, timestamp + resolution)
+
+    def _list_or_hand_over(self, bound: BoundSeries, pending: PendingSamples) -> None:
+        """The first sample since the series was last drained (list it for the next flush),
+        or a hand-over's worth of them (move them into the buffer now)."""
+        if len(pending.values) < self._handover_samples:
+            # Marked first, then listed: a drain in between unmarks it, and the next sample
+            # lists it again (a series listed twice is drained once, harmlessly).
+            bound._listed()
+            self._pending_list.append(pending)
+            return
+        with self._lock:
+            full = self._move_to_buffer_locked(pending)
+        if full:
+            self._auto_flush()
+
+    def _move_to_buffer_locked(self, pending: PendingSamples) -> bool:
+        full = False
+        add = self._buffer.add_many
+        for timestamp, values in pending.take():
+            full = add(timestamp, pending.series, values) or full
+        return full
+
+    def _move_all_to_buffer(self) -> None:
+        """Every pending sample into the buffer: before a flush and before counters are read."""
+        with self._lock:
+            listed = self._pending_list
+            count = len(listed)
+            taken = listed[:count]
+            del listed[:count]  # appended meanwhile: stays for the next time
+            for pending in taken:
+                self._move_to_buffer_locked(pending)
 
     def _check_spec_fits(self, spec: MetricSpec) -> None:
         clash = spec.dimension_keys & set(self._defaults)
@@ -286,12 +376,19 @@ class MetricsEmitter:
             )
 
     def _explain(
-        self, spec: object, value: object, dimensions: object, exc: Exception
+        self,
+        spec: object,
+        value: object,
+        dimensions: object,
+        exc: Exception,
+        *,
+        dimensions_valid: bool = False,
     ) -> MetricValidationError:
         """Turn an exception from the fast path into the rejection that describes it."""
         try:
-            check_dimensions(spec, dimensions)  # raises NOT_A_SPEC for anything but a spec
-            if isinstance(spec, MetricSpec):
+            if not dimensions_valid:
+                check_dimensions(spec, dimensions)  # raises NOT_A_SPEC for anything but a spec
+            if isinstance(spec, MetricSpec) and value is not None:
                 check_value(spec, value)
         except MetricValidationError as rejection:
             return rejection
@@ -333,6 +430,7 @@ class MetricsEmitter:
 
     def _flush_locked(self) -> PublishResult | None:
         try:
+            self._move_all_to_buffer()
             return self._publish_buffered()
         finally:
             if self._buffer.dropped:
@@ -439,6 +537,7 @@ class MetricsEmitter:
     def stats(self) -> EmitterStats:
         # The flush lock makes the snapshot consistent: no data is in flight to a sink.
         with self._flush_lock:
+            self._move_all_to_buffer()
             samples, datapoints, held, evicted = self._buffer.counts()
             with self._lock:
                 dropped = dict(self._dropped)
@@ -466,7 +565,9 @@ class MetricsEmitter:
     @property
     def buffered_values(self) -> int:
         """Distinct values held: what ``max_buffered_values`` bounds."""
-        return self._buffer.values
+        with self._flush_lock:
+            self._move_all_to_buffer()
+            return self._buffer.values
 
     @property
     def max_buffered_values(self) -> int:
@@ -475,22 +576,24 @@ class MetricsEmitter:
 
 
 class _Invocation:
-    __slots__ = ("_emitter", "_context", "_cancel")
+    __slots__ = ("_emitter", "_context", "_token")
 
     def __init__(self, emitter: MetricsEmitter, context: Any) -> None:
         self._emitter = emitter
         self._context = context
-        self._cancel: Any = None
+        self._token: int | None = None
 
     def __enter__(self) -> MetricsEmitter:
         delay = _seconds_before_deadline(self._context)
         if delay is not None:
-            self._cancel = _call_after(delay, self._emitter._deadline_reached)
+            # One watch per emitter, as Lambda runs one invocation at a time per environment;
+            # with concurrent invocations the most recent one's deadline is watched.
+            self._token = self._emitter._deadline.arm(delay, self._emitter._deadline_reached)
         return self._emitter
 
     def __exit__(self, *exc_info: object) -> None:
-        if self._cancel is not None:
-            self._cancel()
+        if self._token is not None:
+            self._emitter._deadline.disarm(self._token)
         self._emitter.flush()
 
 
@@ -506,28 +609,6 @@ def _seconds_before_deadline(context: Any) -> float | None:
     if millis != millis:  # NaN
         return None
     return max(0.0, millis - limits.DEADLINE_FLUSH_MARGIN_MS) / 1000
-
-
-def _call_after(delay: float, action: Callable[[], None]) -> Callable[[], None]:
-    """Run ``action`` on a daemon thread after ``delay`` seconds unless the returned cancel
-    is called first. _thread, not threading: the emitter's import stays small (cold start)."""
-    waiting = allocate_lock()
-    waiting.acquire()
-
-    def run() -> None:
-        if not waiting.acquire(timeout=delay):  # timed out: not cancelled
-            try:
-                action()
-            except Exception as exc:  # never let the metrics thread fail loudly
-                diagnostics.exception(f"metrics deadline flush failed: {exc}")
-
-    start_new_thread(run, ())
-
-    def cancel() -> None:
-        if waiting.locked():
-            waiting.release()
-
-    return cancel
 
 
 def _same_definition(a: MetricSpec, b: MetricSpec) -> bool:

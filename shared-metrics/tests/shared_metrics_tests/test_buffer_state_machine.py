@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from shared_metrics import MetricsEmitter, MetricSpec, Unit
+from shared_metrics import BoundSeries, MetricsEmitter, MetricSpec, Unit
 from shared_metrics.series import SeriesBatch
 from shared_metrics.sinks.base import PublishResult
 from shared_metrics.sinks.emf import EmfSink
@@ -98,6 +98,44 @@ class EmitterMachine(RuleBasedStateMachine):
         # Model: accepted datapoints, and rejections.
         self.accepted: Counter[Datapoint] = Counter()
         self.rejected = 0
+        # Bound series the "caller" holds, by (spec name, session, reason).
+        self.bound: dict[tuple[str, str, str], BoundSeries] = {}
+
+    @rule(
+        spec=st.sampled_from(SPECS),
+        value=st.one_of(st.integers(0, 5), st.floats(0, 1e6, allow_nan=False)),
+        session=st.sampled_from(SESSIONS),
+        reason=st.sampled_from(REASONS),
+        keep=st.booleans(),
+    )
+    def record_bound(
+        self, spec: MetricSpec, value: float, session: str, reason: str, keep: bool
+    ) -> None:
+        """The fast path: a series bound once, kept by the caller or dropped at once (its
+        samples must still be flushed)."""
+        dims = dims_for(spec, session, reason)
+        key = (spec.name, session, reason)
+        series = self.bound.get(key)
+        if series is None:
+            bound = self.emitter.series(spec, dims)
+            assert isinstance(bound, BoundSeries)
+            series = bound
+        assert series.record(value)
+        self.accepted.update(datapoints_of(spec, dims, self.now, value))
+        if keep:
+            self.bound[key] = series
+        else:
+            self.bound.pop(key, None)
+
+    @rule(spec=st.sampled_from(SPECS), start=st.integers(0, 10_000), n=st.integers(1, 300))
+    def record_bound_burst(self, spec: MetricSpec, start: int, n: int) -> None:
+        # More than a hand-over's worth at once, so samples move to the buffer mid-burst.
+        dims = dims_for(spec, "s2", "Garbled")
+        series = self.emitter.series(spec, dims)
+        for i in range(n):
+            value = float(start + i % 50)
+            assert series.count(value)
+            self.accepted.update(datapoints_of(spec, dims, self.now, value))
 
     @rule(
         spec=st.sampled_from(SPECS),

@@ -517,6 +517,9 @@ def test_throttling_and_server_errors_lose_and_duplicate_nothing(cw: Any, aws: A
             value = 0.25 * ((i * 7) % 900)
             assert emitter.record(spec, value, {"SessionId": session})
             recorded[session].append(value)
+            if i % 250 == 249:
+                # Many small flushes, as invocations make them: each one a chance of a fault.
+                emitter.flush()
         flush_until_empty(emitter)
         counts = dict(proxy.counts)
 

@@ -1,0 +1,174 @@
+"""`BoundSeries`: one metric with its dimension values resolved once: the recording fast path.
+
+``latency = metrics.series(SPEC, {"Reason": "TooLarge"})`` validates the spec and dimensions
+once; ``latency.record(v)`` then costs a type check, a clock read and a ``list.append``.
+No lock is taken per sample: ``list.append`` is atomic (under the GIL, and per object in the
+free-threaded build), and the samples are counted and aggregated into the emitter's bounded
+buffer when a series has gathered ``HANDOVER_SAMPLES`` of them, at every flush, and before
+`stats()` reads the counters. So every guarantee of `MetricsEmitter.record` holds here too:
+validation, never raising (outside strict mode), bounded memory with exact drop counts, a
+timestamp per storage-resolution bucket, and the accounting invariant of `EmitterStats`.
+
+The one difference: a sample is stamped with the bucket that was current when it was
+appended, so under contention one recorded within a thread switch of a minute boundary may
+land in the next minute instead of the one its clock read said.
+"""
+
+from __future__ import annotations
+
+from shared_metrics import limits
+from shared_metrics.validation import MetricValidationError, check_value
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from shared_metrics.emitter import MetricsEmitter
+    from shared_metrics.series import Series
+    from shared_metrics.spec import MetricSpec
+
+_MAX = limits.MAX_VALUE_MAGNITUDE
+_MIN = -limits.MAX_VALUE_MAGNITUDE
+
+# Samples a series gathers before they go to the buffer: the lock and the aggregation are paid
+# once per this many samples, and no series holds more than this many outside the buffer
+# (fewer if the emitter's flush threshold is lower, so that it still flushes on time).
+HANDOVER_SAMPLES = 256
+
+
+class PendingSamples:
+    """The samples of one series not yet in the buffer, and the buckets they fall in.
+
+    Owned by the emitter (strongly, so no sample is lost when the last `BoundSeries` of it is
+    dropped before a flush); `values` is appended to without a lock, everything else changes
+    under the emitter's lock.
+    """
+
+    __slots__ = ("series", "values", "marks", "timestamp", "bound")
+
+    def __init__(self, series: Series) -> None:
+        self.series = series
+        self.values: list[float] = []
+        # (position in values, bucket timestamp) where each bucket's samples begin.
+        self.marks: list[tuple[int, int]] = []
+        self.timestamp: int | None = None  # the bucket samples are appended to now
+        self.bound: Callable[[], BoundSeries | None] | None = None  # weak ref to the live one
+
+    def take(self) -> list[tuple[int, list[float]]]:
+        """Remove the samples appended so far; return them per bucket. Under the emitter's
+        lock. Samples appended meanwhile stay (they sit after the ones read)."""
+        # Before the samples are read: a recorder appending after the read then finds its
+        # series unlisted and lists it again, so no sample is left behind unlisted.
+        bound = self.bound() if self.bound is not None else None
+        if bound is not None:
+            bound._unlisted()
+        values = self.values
+        taken = len(values)
+        if not taken:
+            return []
+        chunk = values[:taken]
+        del values[:taken]
+        marks = self.marks
+        buckets = []
+        for i, (start, timestamp) in enumerate(marks):
+            end = marks[i + 1][0] if i + 1 < len(marks) else taken
+            if end > start:
+                buckets.append((timestamp, chunk[start:end]))
+        self.marks = [(0, marks[-1][1])]
+        return buckets
+
+
+class BoundSeries:
+    """A spec with its dimension values, ready to record. Get one from `MetricsEmitter.series`.
+
+    Thread-safe; hold it for as long as the dimension values stay the same (a module-level or
+    per-connection attribute). `record` and `count` return whether the value was accepted.
+    """
+
+    __slots__ = (
+        "spec",
+        "_emitter",
+        "_pending",
+        "_values",
+        "_append",
+        "_clock",
+        "_start",
+        "_end",
+        "_limit",
+        "__weakref__",
+    )
+
+    def __init__(self, emitter: MetricsEmitter, spec: MetricSpec, pending: PendingSamples) -> None:
+        self.spec = spec
+        self._emitter = emitter
+        self._pending = pending
+        self._values = pending.values
+        self._append = pending.values.append
+        self._clock = emitter._clock
+        # The current bucket [start, end); empty until the first sample sets it.
+        self._start = 1.0
+        self._end = 0.0
+        # Pending samples at which `record` leaves the fast path: 1 while the series is not
+        # listed for the next flush (the first sample lists it), else the hand-over size.
+        self._limit = 1
+
+    def record(self, value: float) -> bool:
+        """Record one value; return whether it was accepted."""
+        try:
+            cls = value.__class__
+            if (cls is not float and cls is not int) or not _MIN <= value <= _MAX:
+                value = check_value(self.spec, value)
+            if not self._start <= self._clock() < self._end:
+                self._emitter._start_bucket(self, self._pending)
+            self._append(value)
+            if len(self._values) >= self._limit:
+                self._emitter._list_or_hand_over(self, self._pending)
+            return True
+        except MetricValidationError as exc:
+            self._emitter._reject(exc)
+        except Exception as exc:
+            explained = self._emitter._explain(self.spec, value, None, exc, dimensions_valid=True)
+            self._emitter._reject(explained)
+        return False
+
+    def count(self, amount: float = 1) -> bool:
+        """Record that something happened ``amount`` times (a Count metric)."""
+        return self.record(amount)
+
+    def _set_bucket(self, start: int, end: int) -> None:
+        self._start = start
+        self._end = end
+
+    def _listed(self) -> None:
+        self._limit = self._emitter._handover_samples
+
+    def _unlisted(self) -> None:
+        self._limit = 1
+
+    def __repr__(self) -> str:
+        return f"BoundSeries({self._pending.series!r})"
+
+
+class RejectedSeries:
+    """What `MetricsEmitter.series` returns for a spec or dimensions it cannot accept: every
+    value recorded through it is rejected with that reason, counted per sample like
+    `MetricsEmitter.record` would."""
+
+    __slots__ = ("spec", "_emitter", "_rejection")
+
+    def __init__(
+        self, emitter: MetricsEmitter, spec: object, rejection: MetricValidationError
+    ) -> None:
+        self.spec = spec
+        self._emitter = emitter
+        self._rejection = rejection
+
+    def record(self, value: float) -> bool:
+        self._emitter._reject(self._rejection)
+        return False
+
+    def count(self, amount: float = 1) -> bool:
+        return self.record(amount)
+
+    def __repr__(self) -> str:
+        return f"RejectedSeries({self._rejection.reason.value}: {self._rejection.message})"
