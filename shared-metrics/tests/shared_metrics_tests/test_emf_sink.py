@@ -43,6 +43,41 @@ def test_one_event_carries_both_dimension_sets_and_properties() -> None:
     assert sorted(doc["AudioProcessingLatency"]) == [12, 15.5]
 
 
+def test_small_groups_of_one_flush_share_an_event_unless_their_root_keys_clash() -> None:
+    """The EMF specification allows several directives per event; dimension values and
+    metric values are root keys, so two groups that need one key with different contents
+    cannot share an event."""
+    chunks = MetricSpec("AudioChunksReceived", Unit.COUNT, [[]])
+    dropped = MetricSpec("AudioChunksDropped", Unit.COUNT, [[], ["Reason"]])
+    invocations = MetricSpec("HandlerInvocations", Unit.COUNT, [["Handler"]])
+    stream = io.StringIO()
+    emitter = emitter_on(stream, clock=lambda: 1_800_000_012.5)
+    emitter.record(chunks, 1)
+    emitter.record(dropped, 1, {"Reason": "TooLarge"})
+    emitter.record(invocations, 1, {"Handler": "audio_processor"})
+    emitter.set_property("SessionId", "s-1")
+    emitter.flush()
+    (line,) = stream.getvalue().splitlines()
+    doc = parse_event(line)
+    assert sorted(
+        (tuple(map(tuple, d["Dimensions"])), tuple(m["Name"] for m in d["Metrics"]))
+        for d in doc["_aws"]["CloudWatchMetrics"]
+    ) == [
+        (((),), ("AudioChunksReceived",)),
+        (((), ("Reason",)), ("AudioChunksDropped",)),
+        ((("Handler",),), ("HandlerInvocations",)),
+    ]
+    assert (doc["Reason"], doc["Handler"]) == ("TooLarge", "audio_processor")
+    assert doc["SessionId"] == "s-1"
+
+    # The same metric under two reasons: two events (one root key, two values).
+    emitter.record(dropped, 1, {"Reason": "TooLarge"})
+    emitter.record(dropped, 1, {"Reason": "SessionEnded"})
+    emitter.flush()
+    later = [parse_event(x) for x in stream.getvalue().splitlines()[1:]]
+    assert sorted(d["Reason"] for d in later) == ["SessionEnded", "TooLarge"]
+
+
 def test_high_resolution_is_declared_and_bucketed_per_second() -> None:
     spec = MetricSpec("Fast", Unit.COUNT, storage_resolution=1)
     stream = io.StringIO()

@@ -44,7 +44,8 @@ class EmfSink:
         batches: Sequence[SeriesBatch],
         properties: Mapping[str, object],
     ) -> PublishResult:
-        # Group series that can share an event: same timestamp, dimension values and sets.
+        # Group series that can share a directive: same timestamp, dimension values and sets;
+        # then small groups of one timestamp share an event, a directive each.
         groups: dict[GroupKey, dict[str, tuple[MetricSpec, dict[float, int]]]] = {}
         datapoints: dict[GroupKey, int] = {}
         for ts, series, values in batches:
@@ -64,6 +65,16 @@ class EmfSink:
 
         lines: list[str] = []
         discarded: list[Discard] = []
+        small = [key for key, metrics in groups.items() if _fits_one_directive(metrics)]
+        for packed in _pack(small, groups, properties):
+            try:
+                line = self._packed_event(namespace, packed, groups, properties)
+            except (TypeError, ValueError):
+                line = None  # a property that is not JSON: found again, group by group, below
+            if line is not None:
+                lines.append(line)
+                for key in packed:
+                    del groups[key]
         for key, metrics in groups.items():
             ts, dimensions, dimension_sets = key
             try:
@@ -89,6 +100,35 @@ class EmfSink:
             )
         return PublishResult(delivered=total - lost, discarded=discarded)
 
+    def _packed_event(
+        self,
+        namespace: str,
+        packed: list[GroupKey],
+        groups: dict[GroupKey, dict[str, tuple[MetricSpec, dict[float, int]]]],
+        properties: Mapping[str, object],
+    ) -> str | None:
+        """One event for several small groups of one timestamp: a directive per group, the
+        header, the timestamp and the properties written once (what Logs ingestion bills).
+        None if it would exceed the event size limit (the groups are then written apart)."""
+        event: dict[str, Any] = {k: v for k, v in properties.items() if k != "_aws"}
+        directives = []
+        for ts, dimensions, dimension_sets in packed:
+            event.update(dimensions)
+            definitions = []
+            for spec, values in groups[(ts, dimensions, dimension_sets)].values():
+                definitions.append(_definition(spec))
+                event[spec.name] = _expanded(values)
+            directives.append(
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [list(s) for s in dimension_sets],
+                    "Metrics": definitions,
+                }
+            )
+        event["_aws"] = {"Timestamp": packed[0][0] * 1000, "CloudWatchMetrics": directives}
+        line = _dumps(event)
+        return line if len(line) <= self.max_event_bytes else None
+
     def _events(
         self,
         namespace: str,
@@ -102,12 +142,7 @@ class EmfSink:
         chunked: list[tuple[MetricSpec, list[list[float]]]] = []
         cap = limits.EMF_MAX_VALUES_PER_METRIC
         for spec, values in metrics.values():
-            flat: list[float] = []
-            for value, count in values.items():
-                if count == 1:
-                    flat.append(value)
-                else:
-                    flat.extend([value] * count)
+            flat = _expanded(values)
             chunked.append((spec, [flat[i : i + cap] for i in range(0, len(flat), cap)]))
 
         root: dict[str, Any] = {k: v for k, v in properties.items() if k != "_aws"}
@@ -133,10 +168,7 @@ class EmfSink:
         definitions = []
         event = dict(root)
         for spec, values in present:
-            definition: dict[str, Any] = {"Name": spec.name, "Unit": spec.unit.value}
-            if spec.storage_resolution == 1:
-                definition["StorageResolution"] = 1
-            definitions.append(definition)
+            definitions.append(_definition(spec))
             event[spec.name] = values
         event["_aws"] = {
             "Timestamp": ts * 1000,
@@ -164,3 +196,92 @@ class EmfSink:
 
 def _keys(declared_sets: list[list[str]]) -> set[str]:
     return {k for s in declared_sets for k in s}
+
+
+def _definition(spec: MetricSpec) -> dict[str, Any]:
+    definition: dict[str, Any] = {"Name": spec.name, "Unit": spec.unit.value}
+    if spec.storage_resolution == 1:
+        definition["StorageResolution"] = 1
+    return definition
+
+
+def _expanded(values: Mapping[float, int]) -> list[float]:
+    """EMF has no counts: a value recorded n times is written n times."""
+    flat: list[float] = []
+    for value, count in values.items():
+        if count == 1:
+            flat.append(value)
+        else:
+            flat.extend([value] * count)
+    return flat
+
+
+def _fits_one_directive(metrics: Mapping[str, tuple[MetricSpec, Mapping[float, int]]]) -> bool:
+    limit = limits.EMF_MAX_VALUES_PER_METRIC
+    return len(metrics) <= limits.EMF_MAX_METRICS_PER_DIRECTIVE and all(
+        sum(values.values()) <= limit for _, values in metrics.values()
+    )
+
+
+# Values per packed event: keeps it far below the size limit whatever the values.
+_PACKED_EVENT_VALUES = 1_000
+
+
+class _Packing:
+    """The groups of one event being packed, and the root keys they take."""
+
+    __slots__ = ("keys", "timestamp", "dimensions", "metrics", "values")
+
+    def __init__(self, timestamp: int) -> None:
+        self.keys: list[GroupKey] = []
+        self.timestamp = timestamp
+        self.dimensions: dict[str, str] = {}
+        self.metrics: set[str] = set()
+        self.values = 0
+
+    def admits(self, dimensions: tuple[tuple[str, str], ...], names: set[str], values: int) -> bool:
+        return (
+            self.values + values <= _PACKED_EVENT_VALUES
+            and not names & (self.metrics | self.dimensions.keys())
+            and all(
+                k not in self.metrics and self.dimensions.get(k, v) == v for k, v in dimensions
+            )
+        )
+
+    def add(self, key: GroupKey, names: set[str], values: int) -> None:
+        self.keys.append(key)
+        self.dimensions.update(key[1])
+        self.metrics |= names
+        self.values += values
+
+
+def _pack(
+    keys: Sequence[GroupKey],
+    groups: Mapping[GroupKey, Mapping[str, tuple[MetricSpec, Mapping[float, int]]]],
+    properties: Mapping[str, object],
+) -> Iterator[list[GroupKey]]:
+    """Groups that can share an event, first fit: one timestamp, and no root key (dimension
+    value or metric values) that two of them would need with different contents. Groups
+    whose keys a property also uses are left to events of their own, as before."""
+    packings: list[_Packing] = []
+    for key in keys:
+        timestamp, dimensions, _ = key
+        names = set(groups[key])
+        if names & properties.keys() or any(k in properties for k, _ in dimensions):
+            continue
+        values = sum(sum(v.values()) for _, v in groups[key].values())
+        packing = next(
+            (
+                p
+                for p in packings
+                if p.timestamp == timestamp and p.admits(dimensions, names, values)
+            ),
+            None,
+        )
+        if packing is None:
+            packing = _Packing(timestamp)
+            packings.append(packing)
+        packing.add(key, names, values)
+    for packing in packings:
+        if len(packing.keys) > 1:
+            yield packing.keys
