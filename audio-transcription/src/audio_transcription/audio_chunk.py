@@ -12,9 +12,13 @@ import base64
 import binascii
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from session_management.websocket import SESSION_ID_PATTERN, RequestError
+
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SAMPLE_RATE_HZ = 16_000
 BYTES_PER_SAMPLE = 2  # PCM16

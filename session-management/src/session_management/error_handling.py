@@ -21,14 +21,20 @@ import logging
 import threading
 import traceback
 from collections.abc import Callable
-from typing import Any
 
 from session_management.common_metrics import ServiceMetrics
 from session_management.store import StoreError
 from session_management.structured_logging import log_json
 from session_management.websocket import RequestError, error_response
 
-LambdaHandler = Callable[[Any, Any], dict[str, Any]]
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    LambdaHandler = Callable[[Any, Any], dict[str, Any]]
+else:  # importable at run time too (annotations name it); the precise alias is for mypy
+    LambdaHandler = Callable
 
 
 def guarded_handler(name: str, metrics: ServiceMetrics, body: LambdaHandler) -> LambdaHandler:

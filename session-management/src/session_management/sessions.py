@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
 
 from session_management.store import MAX_VOLUME, MIN_VOLUME, Session, SessionState, SessionStore
 from session_management.websocket import require_int
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # annotations only: the notifier imports the metric specs, which import this
+    from typing import Any
+
     from session_management.notifier import BroadcastResult, ListenerNotifier
 
 PAUSE = "pauseBroadcast"

@@ -27,7 +27,11 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 SESSIONS_TABLE_ENV = "SESSIONS_TABLE"
 CONNECTIONS_TABLE_ENV = "CONNECTIONS_TABLE"

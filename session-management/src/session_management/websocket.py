@@ -13,7 +13,11 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # Session ids come from clients and end up in DynamoDB keys, URLs and logs: keep them tame.
 SESSION_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -19,14 +19,20 @@ Every message counts in AudioChunksReceived (and, once decoded, AudioChunkSize).
 
 from __future__ import annotations
 
-from typing import Any
 
 from audio_transcription.audio_chunk import AudioMessage, ChunkRejected, parse_send_audio
 from audio_transcription.services import AudioServices
-from session_management.error_handling import LambdaHandler, LazyHandler, guarded_handler
+from session_management.error_handling import LazyHandler, guarded_handler
 from session_management.rate_limit import AUDIO, enforce_rate_limit
 from session_management.store import SessionState
 from session_management.websocket import RequestError, WebSocketRequest, parse_event, respond
+
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from session_management.error_handling import LambdaHandler
 
 HANDLER_NAME = "audio_processor"
 SEND_AUDIO = "sendAudio"

@@ -18,9 +18,8 @@ ControlMessagesRejected by reason.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
-from session_management.error_handling import LambdaHandler, LazyHandler, guarded_handler
+from session_management.error_handling import LazyHandler, guarded_handler
 from session_management.metrics import SessionMetrics
 from session_management.notifier import BroadcastResult
 from session_management.rate_limit import CONTROL, enforce_rate_limit
@@ -46,6 +45,13 @@ from session_management.websocket import (
     parse_event,
     respond,
 )
+
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from session_management.error_handling import LambdaHandler
 
 HANDLER_NAME = "connection"
 

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
 
-from session_management.error_handling import LambdaHandler, LazyHandler, guarded_handler
+from session_management.error_handling import LazyHandler, guarded_handler
 from session_management.notifier import ListenerNotifier, NotificationError
 from session_management.rate_limit import STATUS, enforce_rate_limit
 from session_management.services import SessionServices
@@ -31,6 +30,13 @@ from session_management.websocket import (
     parse_event,
     respond,
 )
+
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
+    from session_management.error_handling import LambdaHandler
 
 HANDLER_NAME = "session_status"
 # The WebSocket route (and message "action") of status queries.
