@@ -54,8 +54,11 @@ import tracemalloc
 import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import handler_replay
+import zip_cold_start
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
 
 if TYPE_CHECKING:
@@ -80,11 +83,13 @@ SAMPLES_PER_INVOCATION = 1_000
 NAIVE_BATCH_DATUMS = 20
 SEED = 20240611
 
-# Targets the report checks (from the design brief).
-TARGET_US_PER_SAMPLE = 1.0
+# Targets the report checks (the design brief, then issue 10).
+TARGET_US_PER_SAMPLE = 0.5
 TARGET_SPEEDUP_OVER_OTHER_LIBRARIES = 3.0
 TARGET_FEWER_REQUESTS_THAN_NAIVE = 50.0
 TARGET_COLD_START_MS = 20.0
+TARGET_REALISTIC_ADVANTAGE = 2.0  # per invocation, time and EMF bytes, vs the best library
+TARGET_ZIP_IMPORT_FRACTION = 0.5  # of the same zip's import without bytecode
 
 
 # -- workload ----------------------------------------------------------------------------
@@ -216,14 +221,21 @@ class Contender:
 
 
 class SharedMetricsContender(Contender):
-    def __init__(self, endpoint_url: str | None = None) -> None:
+    """The bound-series fast path: the invocation's series bound once (10 binds per 1,000
+    samples, as the session id changes per invocation); ``by_lookup`` records with
+    ``record(spec, value, dims)`` instead, the dimensions looked up per sample."""
+
+    def __init__(self, endpoint_url: str | None = None, by_lookup: bool = False) -> None:
         self.endpoint_url = endpoint_url
+        self.by_lookup = by_lookup
         self.networked = endpoint_url is not None
         self.uses_emf = not self.networked
         self.key, self.label = (
             ("b", "shared-metrics, CloudWatch sink")
             if self.networked
-            else ("a", "shared-metrics, EMF sink")
+            else ("a2", "shared-metrics, EMF, record(spec, v, dims)")
+            if by_lookup
+            else ("a", "shared-metrics, EMF sink (bound series)")
         )
 
     def start(self) -> None:
@@ -244,9 +256,15 @@ class SharedMetricsContender(Contender):
         self.emitter = MetricsEmitter(NAMESPACE, sink, flush_at_exit=False)
 
     def record(self, invocation: Invocation) -> None:
-        record, specs, session_id = self.emitter.record, self.specs, invocation.session_id
+        session = {"SessionId": invocation.session_id}
+        if self.by_lookup:
+            record, specs = self.emitter.record, self.specs
+            for index, value in invocation.samples:
+                record(specs[index], value, session)
+            return
+        bound = [self.emitter.series(spec, session).record for spec in self.specs]
         for index, value in invocation.samples:
-            record(specs[index], value, {"SessionId": session_id})
+            bound[index](value)
 
     def flush(self) -> None:
         self.emitter.flush()
@@ -666,6 +684,122 @@ def cold_start(key: str, runs: int, pycache: str, endpoint_url: str | None) -> C
     )
 
 
+# -- the realistic workload --------------------------------------------------------------
+
+
+@dataclass
+class RealisticResult:
+    replay: handler_replay.Replay
+    runs: list[handler_replay.ReplayRun] = field(default_factory=list)
+    bytes_per_invocation: dict[str, float] = field(default_factory=dict)
+    datapoints: int = 0
+
+    def us(self, function: str | None = None) -> float:
+        """Median us per invocation, of one function or of the whole mix."""
+
+        def per_invocation(run: handler_replay.ReplayRun) -> float:
+            functions = [function] if function else list(run.seconds)
+            seconds = sum(run.seconds[f] for f in functions)
+            return seconds / sum(run.invocations[f] for f in functions) * 1e6
+
+        return statistics.median(per_invocation(r) for r in self.runs)
+
+    def bytes(self, workload: handler_replay.Workload, function: str | None = None) -> float:
+        if function:
+            return self.bytes_per_invocation[function]
+        total = sum(self.bytes_per_invocation[f] * len(i) for f, i in workload.items())
+        return total / sum(len(i) for i in workload.values())
+
+
+def measure_realistic(
+    workload: handler_replay.Workload, repeats: int, passes: int, started: float
+) -> list[RealisticResult]:
+    results = [RealisticResult(cls()) for cls in handler_replay.REPLAYS]
+    expected = sum(handler_replay.expected_datapoints(i) for v in workload.values() for i in v)
+    for result in results:
+        replay = result.replay
+        text = io.StringIO()
+        with contextlib.redirect_stdout(text):
+            replay.start(workload)
+            handler_replay.run_workload(replay, workload, 1)
+        result.datapoints = emf_datapoints(text.getvalue())
+        if result.datapoints != expected:
+            raise RuntimeError(
+                f"{replay.label}: {result.datapoints} datapoints published, {expected} expected"
+            )
+        for function, plans in replay.plans.items():
+            with captured_stdout() as out:
+                for plan in plans:
+                    replay.invoke(function, plan)
+            result.bytes_per_invocation[function] = out.chars / len(plans)
+    for repeat in range(repeats):  # interleaved, as the synthetic runs
+        progress(started, f"realistic workload, repeat {repeat + 1}")
+        for result in results:
+            with captured_stdout():
+                result.replay.start(workload)
+                handler_replay.run_workload(result.replay, workload, 1)  # warm-up
+                gc.collect()
+                result.runs.append(handler_replay.run_workload(result.replay, workload, passes))
+    return results
+
+
+def realistic_table(results: Sequence[RealisticResult], workload: handler_replay.Workload) -> str:
+    functions = list(workload)
+    ours = results[0]
+    rows = []
+    for r in results:
+        rows.append(
+            [
+                f"{r.replay.key}) {r.replay.label}",
+                *(f"{r.us(f):.1f}" for f in functions),
+                f"{r.us():.1f}",
+                f"{r.us() / ours.us():.1f}x",
+                *(f"{r.bytes(workload, f):,.0f}" for f in functions),
+                f"{r.bytes(workload):,.0f}",
+                f"{r.bytes(workload) / ours.bytes(workload):.1f}x",
+            ]
+        )
+    headers = [
+        "contender",
+        *(f"us {f}" for f in functions),
+        "us/inv",
+        "vs a)",
+        *(f"B {f}" for f in functions),
+        "B/inv",
+        "vs a)",
+    ]
+    return table(headers, rows)
+
+
+def zip_table(results: Sequence[zip_cold_start.HandlerColdStart]) -> str:
+    rows = [
+        [
+            r.label,
+            f"{r.zip_bytes:,}",
+            f"{r.modules}",
+            f"{r.no_bytecode.wall_ms:.1f}",
+            f"{r.shipped.wall_ms:.1f}",
+            f"{r.shipped.best_ms:.1f}",
+            f"{r.shipped.wall_ms / r.no_bytecode.wall_ms:.2f}",
+            f"{r.powertools.wall_ms:.1f}",
+            f"{r.shipped.cpu_ms:.1f} / {r.no_bytecode.cpu_ms:.1f} / {r.powertools.cpu_ms:.1f}",
+        ]
+        for r in results
+    ]
+    headers = [
+        "handler zip",
+        "bytes",
+        ".py",
+        "no .pyc ms",
+        "shipped ms",
+        "(best)",
+        "ratio",
+        "powertools ms",
+        "CPU ms: shipped / no .pyc / powertools",
+    ]
+    return table(headers, rows)
+
+
 # -- profile -----------------------------------------------------------------------------
 
 
@@ -820,7 +954,12 @@ def cold_table(results: Sequence[Measurement]) -> str:
     return table(headers, rows)
 
 
-def targets(results: Sequence[Measurement]) -> list[str]:
+def targets(
+    results: Sequence[Measurement],
+    realistic: Sequence[RealisticResult] = (),
+    workload: handler_replay.Workload | None = None,
+    zips: Sequence[zip_cold_start.HandlerColdStart] = (),
+) -> list[str]:
     by_key = {m.contender.key: m for m in results}
     ours = by_key.get("a")
     if ours is None:
@@ -830,11 +969,19 @@ def targets(results: Sequence[Measurement]) -> list[str]:
     def verdict(ok: bool, text: str) -> None:
         lines.append(f"  {'PASS' if ok else 'MISS'}  {text}")
 
+    floor = by_key.get("ref")
+    reach = ""
+    if floor and floor.us > TARGET_US_PER_SAMPLE:
+        reach = (
+            f"; out of reach on this CPython: the no-library floor ref) alone takes "
+            f"{floor.us:.2f} us = {floor.us / TARGET_US_PER_SAMPLE:.2f}x the budget, and a) is "
+            f"{ours.us / floor.us:.2f}x the floor"
+        )
     verdict(
         ours.us <= TARGET_US_PER_SAMPLE,
-        f"EMF path <= {TARGET_US_PER_SAMPLE:g} us/sample incl. flush: {ours.us:.2f} us "
-        f"= {ours.us / TARGET_US_PER_SAMPLE:.2f}x the budget "
-        f"(CPU time: {ours.median_us('cpu_seconds'):.2f} us)",
+        f"bound-series EMF path <= {TARGET_US_PER_SAMPLE:g} us/sample incl. flush: "
+        f"{ours.us:.2f} us = {ours.us / TARGET_US_PER_SAMPLE:.2f}x the budget "
+        f"(CPU time: {ours.median_us('cpu_seconds'):.2f} us){reach}",
     )
     libraries = [by_key[k] for k in ("c", "d") if k in by_key]
     if libraries:
@@ -846,7 +993,6 @@ def targets(results: Sequence[Measurement]) -> list[str]:
             f"({fastest.contender.label}, {fastest.us:.2f} us): {speedup:.2f}x "
             f"(CPU time: {cpu_speedup:.2f}x"
         )
-        floor = by_key.get("ref")
         if floor:
             text += f"; even the no-library floor ref) is only {fastest.us / floor.us:.2f}x"
         verdict(speedup >= TARGET_SPEEDUP_OVER_OTHER_LIBRARIES, text + ")")
@@ -868,10 +1014,43 @@ def targets(results: Sequence[Measurement]) -> list[str]:
             f"({cold.flush_ms:.1f} ms with the 1st flush); boto3 imported: "
             f"{yes_no(cold.boto3_after_flush)}",
         )
+    if realistic and workload:
+        mine, others = realistic[0], realistic[1:]
+        fastest = min(others, key=lambda r: r.us())
+        smallest = min(others, key=lambda r: r.bytes(workload))
+        verdict(
+            fastest.us() / mine.us() >= TARGET_REALISTIC_ADVANTAGE,
+            f"realistic workload >= {TARGET_REALISTIC_ADVANTAGE:g}x less time per invocation "
+            f"than the best other library ({fastest.replay.label}, {fastest.us():.1f} us): "
+            f"{mine.us():.1f} us = {fastest.us() / mine.us():.2f}x",
+        )
+        verdict(
+            smallest.bytes(workload) / mine.bytes(workload) >= TARGET_REALISTIC_ADVANTAGE,
+            f"realistic workload >= {TARGET_REALISTIC_ADVANTAGE:g}x fewer EMF bytes per "
+            f"invocation than the best other library ({smallest.replay.label}, "
+            f"{smallest.bytes(workload):,.0f} B): {mine.bytes(workload):,.0f} B = "
+            f"{smallest.bytes(workload) / mine.bytes(workload):.2f}x",
+        )
+    for z in zips:
+        ratio = z.shipped.wall_ms / z.no_bytecode.wall_ms
+        verdict(
+            ratio <= TARGET_ZIP_IMPORT_FRACTION and z.shipped.wall_ms < z.powertools.wall_ms,
+            f"{z.label} zip import <= {TARGET_ZIP_IMPORT_FRACTION:g}x of it without bytecode "
+            f"and below powertools: {z.shipped.wall_ms:.1f} ms = {ratio:.2f}x of "
+            f"{z.no_bytecode.wall_ms:.1f} ms; powertools {z.powertools.wall_ms:.1f} ms "
+            f"({z.powertools.wall_ms / z.shipped.wall_ms:.2f}x ours)",
+        )
     return lines
 
 
-def print_report(results: Sequence[Measurement], cold_runs: int) -> None:
+def print_report(
+    results: Sequence[Measurement],
+    cold_runs: int,
+    realistic: Sequence[RealisticResult] = (),
+    workload: handler_replay.Workload | None = None,
+    zips: Sequence[zip_cold_start.HandlerColdStart] = (),
+    zip_runs: int = 0,
+) -> None:
     print(time_table(results))
     print()
     print(output_table(results))
@@ -884,8 +1063,24 @@ def print_report(results: Sequence[Measurement], cold_runs: int) -> None:
             "Interpreter startup is not included.\nThe snippets: COLD_SNIPPETS in this file."
         )
         print(cold_table(results))
+    if realistic and workload:
+        counts = ", ".join(f"{f} {len(i)}" for f, i in workload.items())
+        print(
+            f"\nRealistic workload: each real handler invocation's metrics ({counts} "
+            "invocations, captured\nby local_run.handler_workload), replayed per contender as "
+            "handler_replay.py describes;\nus per invocation (median of the repeats) incl. the "
+            "flush, and EMF bytes written per invocation."
+        )
+        print(realistic_table(realistic, workload))
+    if zips:
+        print(
+            f"\nHandler zips, cold: import of lambda_function in a fresh `python -I -B` after "
+            f"awslambdaric's bootstrap,\nfrom a read-only copy; median of {zip_runs} runs "
+            "(zip_cold_start.py describes the variants)."
+        )
+        print(zip_table(zips))
     print("\nTargets")
-    print("\n".join(targets(results)))
+    print("\n".join(targets(results, realistic, workload, zips)))
 
 
 # -- main --------------------------------------------------------------------------------
@@ -905,6 +1100,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per contender")
     parser.add_argument("--no-network", action="store_true", help="skip b) and e)")
+    parser.add_argument("--workload-repeats", type=int, default=5, help="realistic workload runs")
+    parser.add_argument(
+        "--workload-passes", type=int, default=10, help="passes over the workload per run"
+    )
+    parser.add_argument("--zip-runs", type=int, default=9, help="cold imports per handler zip")
+    parser.add_argument(
+        "--dist", default="dist", help="where `./pants package ::` wrote the handler zips"
+    )
     parser.add_argument("--profile", action="store_true", help="also cProfile a)")
     return parser.parse_args(argv)
 
@@ -933,7 +1136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     with contextlib.ExitStack() as stack:
         endpoint = None if args.no_network else stack.enter_context(emulator_process())
-        contenders: list[Contender] = [SharedMetricsContender()]
+        contenders: list[Contender] = [
+            SharedMetricsContender(),
+            SharedMetricsContender(by_lookup=True),
+        ]
         if endpoint:
             contenders.append(SharedMetricsContender(endpoint))
         contenders += [PowertoolsContender(), EmbeddedMetricsContender()]
@@ -971,8 +1177,18 @@ def main(argv: Sequence[str] | None = None) -> int:
             for m in results:
                 if m.contender.key in COLD_SNIPPETS:
                     m.cold = cold_start(m.contender.key, args.cold_runs, pycache, endpoint)
+        workload = handler_replay.load_workload()
+        realistic = measure_realistic(
+            workload, args.workload_repeats, args.workload_passes, started
+        )
+        progress(started, "handler zips, cold")
+        try:
+            zips = zip_cold_start.measure(Path(args.dist), Path.cwd(), args.zip_runs)
+        except zip_cold_start.ZipMissing as exc:
+            print(f"handler zips skipped: {exc}", file=sys.stderr)
+            zips = []
         progress(started, "done")
-    print_report(results, args.cold_runs)
+    print_report(results, args.cold_runs, realistic, workload, zips, args.zip_runs)
     if args.profile:
         profile_emf(invocations, warmup, top=25)
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")

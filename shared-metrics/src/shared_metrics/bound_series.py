@@ -69,6 +69,8 @@ class PendingSamples:
         chunk = values[:taken]
         del values[:taken]
         marks = self.marks
+        if len(marks) == 1:  # one bucket: the usual case
+            return [(marks[0][1], chunk)]
         buckets = []
         for i, (start, timestamp) in enumerate(marks):
             end = marks[i + 1][0] if i + 1 < len(marks) else taken

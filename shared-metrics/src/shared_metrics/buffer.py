@@ -8,7 +8,9 @@ value instead of one per sample. Memory is bounded by the number of distinct val
 from __future__ import annotations
 
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
-from collections import Counter  # imported by the Lambda runtime before any handler
+# Counts a list into a dict in C (what Counter.update uses); collections is imported by the
+# Lambda runtime before any handler.
+from collections import _count_elements  # type: ignore[attr-defined]
 
 from shared_metrics.series import Series, SeriesBatch
 
@@ -28,7 +30,7 @@ class MetricBuffer:
         self.max_values = max_values
         self.flush_threshold = min(flush_threshold, max_values)
         self._lock = allocate_lock()
-        self._data: dict[tuple[int, Series], Counter[float]] = {}
+        self._data: dict[tuple[int, Series], dict[float, int]] = {}
         self._values = 0  # distinct (bucket, series, value) entries: what the cap bounds
         self._flush_mark = self.flush_threshold
         self.dropped = 0  # datapoints evicted because the buffer was full
@@ -36,23 +38,34 @@ class MetricBuffer:
         self.accepted_samples = 0
         self.accepted_datapoints = 0
 
+    def add_all(self, items: Iterable[tuple[int, Series, list[float]]]) -> bool:
+        """`add_many` for several series and buckets under one lock acquisition."""
+        full = False
+        with self._lock:
+            for timestamp, series, values in items:
+                full = self._add_locked(timestamp, series, values) or full
+        return full
+
     def add_many(self, timestamp: int, series: Series, values: list[float]) -> bool:
         """Add samples of one series and bucket; return True when the buffer holds enough for
         a flush, or had to evict (so that the emitter flushes, and reports the eviction)."""
-        key = (timestamp, series)
         with self._lock:
-            self.accepted_samples += len(values)
-            self.accepted_datapoints += len(values) * series.weight
-            slot = self._data.get(key)
-            if slot is None:
-                slot = self._data[key] = Counter()
-            held = len(slot)
-            slot.update(values)  # counts in C (collections._count_elements)
-            self._values += len(slot) - held
-            if self._values > self.max_values:
-                self._evict_locked()
-                return True
-            return self._values >= self._flush_mark
+            return self._add_locked(timestamp, series, values)
+
+    def _add_locked(self, timestamp: int, series: Series, values: list[float]) -> bool:
+        self.accepted_samples += len(values)
+        self.accepted_datapoints += len(values) * series.weight
+        key = (timestamp, series)
+        slot = self._data.get(key)
+        if slot is None:
+            slot = self._data[key] = {}
+        held = len(slot)
+        _count_elements(slot, values)
+        self._values += len(slot) - held
+        if self._values > self.max_values:
+            self._evict_locked()
+            return True
+        return self._values >= self._flush_mark
 
     def drain(self) -> list[SeriesBatch]:
         """Take everything out, oldest first."""
@@ -69,13 +82,13 @@ class MetricBuffer:
         of data has arrived, so a sink that is down is not hammered on every record.
         """
         with self._lock:
-            merged: dict[tuple[int, Series], Counter[float]] = {}
+            merged: dict[tuple[int, Series], dict[float, int]] = {}
             for ts, series, values in batches:
-                slot = merged.setdefault((ts, series), Counter())
+                slot = merged.setdefault((ts, series), {})
                 for value, count in values.items():
                     slot[value] = slot.get(value, 0) + count
             for key, values in self._data.items():
-                slot = merged.setdefault(key, Counter())
+                slot = merged.setdefault(key, {})
                 for value, count in values.items():
                     slot[value] = slot.get(value, 0) + count
             self._data = merged

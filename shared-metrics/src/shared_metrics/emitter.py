@@ -226,6 +226,10 @@ class MetricsEmitter:
 
     def set_property(self, key: str, value: object) -> bool:
         """Attach a log property to the next flush's EMF events (searchable, not a metric)."""
+        if value.__class__ is str and key.__class__ is str and key and key != "_aws":
+            with self._lock:  # the usual property (an id): JSON as it is
+                self._properties[key] = value
+            return True
         try:
             if not isinstance(key, str) or not key or key == "_aws":
                 raise MetricValidationError(
@@ -356,8 +360,11 @@ class MetricsEmitter:
             count = len(listed)
             taken = listed[:count]
             del listed[:count]  # appended meanwhile: stays for the next time
-            for pending in taken:
-                self._move_to_buffer_locked(pending)
+            self._buffer.add_all(
+                (timestamp, pending.series, values)
+                for pending in taken
+                for timestamp, values in pending.take()
+            )
 
     def _check_spec_fits(self, spec: MetricSpec) -> None:
         clash = spec.dimension_keys & set(self._defaults)
@@ -469,7 +476,7 @@ class MetricsEmitter:
             return None
 
     def _account(self, result: PublishResult, expected: int) -> None:
-        undelivered = total_datapoints(result.undelivered)
+        undelivered = total_datapoints(result.undelivered) if result.undelivered else 0
         with self._lock:
             self._flushes += 1
             self._delivered += result.delivered

@@ -69,4 +69,5 @@ class PublishResult:
 
 
 def total_datapoints(batches: Sequence[SeriesBatch]) -> int:
-    return sum(b.datapoints for b in batches)
+    # Unpacked rather than through the properties: this runs on every flush.
+    return sum(sum(values.values()) * series.weight for _, series, values in batches)

@@ -37,6 +37,7 @@ class EmfSink:
         # None means "sys.stdout at publish time", so redirected or captured stdout works.
         self._stream = stream
         self.max_event_bytes = max_event_bytes
+        self._definitions: dict[MetricSpec, dict[str, Any]] = {}  # spec -> its EMF definition
 
     def publish(
         self,
@@ -44,6 +45,9 @@ class EmfSink:
         batches: Sequence[SeriesBatch],
         properties: Mapping[str, object],
     ) -> PublishResult:
+        one = self._one_event(namespace, batches, properties)
+        if one is not None:  # the usual flush of one invocation: a single event
+            return self._write([one[0]], batches, one[1], [])
         # Group series that can share a directive: same timestamp, dimension values and sets;
         # then small groups of one timestamp share an event, a directive each.
         groups: dict[GroupKey, dict[str, tuple[MetricSpec, dict[float, int]]]] = {}
@@ -85,7 +89,15 @@ class EmfSink:
                 # Only a property that is not JSON can get here (values are validated).
                 discarded.append(Discard("emf_encoding_error", datapoints[key], str(exc)))
 
-        total = sum(datapoints.values())
+        return self._write(lines, batches, sum(datapoints.values()), discarded)
+
+    def _write(
+        self,
+        lines: list[str],
+        batches: Sequence[SeriesBatch],
+        total: int,
+        discarded: list[Discard],
+    ) -> PublishResult:
         lost = sum(d.datapoints for d in discarded)
         if not lines:
             return PublishResult(discarded=discarded)
@@ -99,6 +111,62 @@ class EmfSink:
                 undelivered=list(batches), failures=1, failure_message=f"EMF write failed: {exc}"
             )
         return PublishResult(delivered=total - lost, discarded=discarded)
+
+    def _one_event(
+        self,
+        namespace: str,
+        batches: Sequence[SeriesBatch],
+        properties: Mapping[str, object],
+    ) -> tuple[str, int] | None:
+        """Everything in one event and its datapoints, or None when it does not fit one: more than one time
+        bucket, a metric twice (under other dimension values), a root key two series or a
+        property need with different contents, more than 100 values of a metric, or too big.
+        One directive per list of dimension sets, naming every metric published to them."""
+        if not batches:
+            return None
+        timestamp = batches[0][0]
+        event: dict[str, Any] = dict(properties)
+        if "_aws" in event:
+            return None
+        metric_names: set[str] = set()
+        by_set: dict[tuple[tuple[str, ...], ...], list[dict[str, Any]]] = {}
+        definitions = self._definitions
+        cap = limits.EMF_MAX_VALUES_PER_METRIC
+        datapoints = 0
+        for ts, series, values in batches:
+            spec = series.spec
+            name = spec.name
+            samples = sum(values.values())
+            if ts != timestamp or name in event or samples > cap:
+                return None
+            for key, value in series.dimensions:
+                if event.setdefault(key, value) != value or key in metric_names:
+                    return None
+            event[name] = list(values) if len(values) == samples else _expanded(values)
+            datapoints += samples * series.weight
+            metric_names.add(name)
+            definition = definitions.get(spec)
+            if definition is None:
+                definition = definitions[spec] = _definition(spec)
+            listed = by_set.get(series.dimension_sets)
+            if listed is None:
+                by_set[series.dimension_sets] = [definition]
+            else:
+                listed.append(definition)
+        if len(metric_names) > limits.EMF_MAX_METRICS_PER_DIRECTIVE:
+            return None
+        event["_aws"] = {
+            "Timestamp": timestamp * 1000,
+            "CloudWatchMetrics": [
+                {"Namespace": namespace, "Dimensions": [list(d) for d in sets], "Metrics": metrics}
+                for sets, metrics in by_set.items()
+            ],
+        }
+        try:
+            line = _dumps(event)
+        except (TypeError, ValueError):
+            return None  # a property that is not JSON: the general path discards its group
+        return (line, datapoints) if len(line) <= self.max_event_bytes else None
 
     def _packed_event(
         self,

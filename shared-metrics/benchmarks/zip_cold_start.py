@@ -1,0 +1,210 @@
+"""Cold start like Lambda's: each shipped handler zip imported in a fresh process.
+
+What Lambda does before it imports a handler: its Python runtime starts
+`awslambdaric.__main__` (the runtime interface client, on PyPI), which imports its own
+modules and part of the standard library; /var/runtime also holds boto3 and botocore, with
+compiled bytecode; /var/task (the unzipped function) is read-only, so no bytecode can be
+written there. Here, per run: a fresh `python -I -B` (no environment, no bytecode writes),
+`sys.path` = the read-only task directory, then a runtime directory made of copies of
+awslambdaric, its dependencies, boto3 and botocore (compiled once, as Lambda ships them),
+then the standard library; `import awslambdaric.__main__` untimed; then the timed import of
+`lambda_function` (the handler module Pants writes at the zip's root).
+
+Variants per handler:
+- shipped: the zip as `./pants package ::` builds it (with .pyc);
+- no bytecode: the same zip without its .pyc files (how the zips were shipped before);
+- powertools: the handler's own work with aws-lambda-powertools instead of shared-metrics:
+  shared-metrics (its package and the sinks) is imported untimed first, then the timed part
+  imports `aws_lambda_powertools.Metrics`, creates one (from a read-only layer directory with
+  bytecode, as its Lambda layer ships) and imports the handler. Modules both would import
+  are charged to the handler only once, so this leans in powertools' favour.
+"""
+
+from __future__ import annotations
+
+import compileall
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import zipfile
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, distribution
+from pathlib import Path
+
+# What the Lambda Python runtime provides: its client and its dependencies, and the AWS SDK.
+RUNTIME_DISTRIBUTIONS = (
+    "awslambdaric",
+    "simplejson",
+    "snapshot-restore-py",
+    "boto3",
+    "botocore",
+    "s3transfer",
+    "jmespath",
+    "python-dateutil",
+    "six",
+    "urllib3",
+)
+# What a function instrumented with powertools adds (its layer): the library and its needs.
+POWERTOOLS_DISTRIBUTIONS = ("aws-lambda-powertools", "typing-extensions")
+
+# (label, dist/ path) of each shipped handler zip, as infra.functions names them.
+ZIPS = (
+    ("connection", "session-management.src.session_management.handlers/connection.zip"),
+    ("session_status", "session-management.src.session_management.handlers/session_status.zip"),
+    ("audio_processor", "audio-transcription.src.audio_transcription.handlers/audio_processor.zip"),
+)
+FIRST_PARTY = ("shared_metrics", "session_management", "audio_transcription")
+
+CHILD = """
+import sys, time
+sys.path[:0] = {paths!r}
+import awslambdaric.__main__
+{untimed}
+t0, c0 = time.perf_counter(), time.process_time()
+{timed}
+t1, c1 = time.perf_counter(), time.process_time()
+print("@@import", (t1 - t0) * 1e3, (c1 - c0) * 1e3)
+"""
+HANDLER_IMPORT = "import lambda_function"
+# Which shared-metrics modules the handler's import loads (imported untimed for powertools).
+PROBE = HANDLER_IMPORT + (
+    '\nprint("@@modules", *sorted(m for m in sys.modules if m.split(".")[0] == "shared_metrics"))'
+)
+POWERTOOLS_TIMED = (
+    "from aws_lambda_powertools import Metrics\n"
+    'metrics = Metrics(namespace="SessionManagement/WebSocket")\n' + HANDLER_IMPORT
+)
+
+
+class ZipMissing(RuntimeError):
+    pass
+
+
+@dataclass
+class ImportTimes:
+    wall_ms: float  # median
+    cpu_ms: float  # median
+    best_ms: float
+
+
+@dataclass
+class HandlerColdStart:
+    label: str
+    zip_bytes: int
+    modules: int
+    shipped: ImportTimes
+    no_bytecode: ImportTimes
+    powertools: ImportTimes
+
+
+def copy_distributions(names: tuple[str, ...], into: Path) -> None:
+    """The installed files of each distribution (not its metadata), then compiled."""
+    for name in names:
+        try:
+            files = distribution(name).files or []
+        except PackageNotFoundError as exc:
+            raise RuntimeError(f"{name} is not installed (it is in the lockfile)") from exc
+        for file in files:
+            if ".dist-info" in str(file) or "__pycache__" in str(file):
+                continue
+            source = Path(str(file.locate()))
+            if source.is_file():
+                target = into / str(file)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+    compileall.compile_dir(
+        into,
+        quiet=2,
+        workers=0,
+        invalidation_mode=compileall.PycInvalidationMode.UNCHECKED_HASH,
+    )
+
+
+def check_fresh(zip_path: Path, buildroot: Path) -> None:
+    """The zip's first-party sources are the repository's: else it is from an older build."""
+    with zipfile.ZipFile(zip_path) as archive:
+        for name in archive.namelist():
+            if name.endswith(".py") and name.split("/")[0] in FIRST_PARTY:
+                project = next(
+                    p for p in buildroot.glob("*/src") if (p / name.split("/")[0]).is_dir()
+                )
+                if archive.read(name) != (project / name).read_bytes():
+                    raise ZipMissing(f"{zip_path} is older than {project / name}")
+
+
+def unpack(zip_path: Path, into: Path, with_bytecode: bool) -> int:
+    with zipfile.ZipFile(zip_path) as archive:
+        members = [n for n in archive.namelist() if with_bytecode or not n.endswith(".pyc")]
+        archive.extractall(into, members)
+    read_only(into)
+    return sum(1 for n in members if n.endswith(".py"))
+
+
+def read_only(tree: Path) -> None:
+    for path in [*tree.rglob("*"), tree]:
+        path.chmod(0o555 if path.is_dir() else 0o444)
+
+
+def run_child(paths: list[str], untimed: str, timed: str, marker: str) -> list[str]:
+    code = CHILD.format(paths=paths, untimed=untimed, timed=timed)
+    done = subprocess.run(
+        [sys.executable, "-I", "-B", "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd="/",
+    )
+    line = next((x for x in done.stdout.splitlines() if x.startswith(marker + " ")), None)
+    if done.returncode != 0 or line is None:
+        raise RuntimeError(f"cold import failed:\n{done.stderr[-2000:]}")
+    return line.split()[1:]
+
+
+def time_imports(paths: list[str], untimed: str, timed: str, runs: int) -> ImportTimes:
+    walls, cpus = [], []
+    for _ in range(runs):
+        wall, cpu = run_child(paths, untimed, timed, "@@import")
+        walls.append(float(wall))
+        cpus.append(float(cpu))
+    return ImportTimes(statistics.median(walls), statistics.median(cpus), min(walls))
+
+
+def measure(dist: Path, buildroot: Path, runs: int) -> list[HandlerColdStart]:
+    missing = [str(dist / p) for _, p in ZIPS if not (dist / p).is_file()]
+    if missing:
+        raise ZipMissing(
+            "handler zips not found (build them with `./pants package ::`): " + ", ".join(missing)
+        )
+    results = []
+    with tempfile.TemporaryDirectory(prefix="cold-start-") as scratch:
+        root = Path(scratch)
+        runtime, layer = root / "runtime", root / "powertools-layer"
+        copy_distributions(RUNTIME_DISTRIBUTIONS, runtime)
+        copy_distributions(POWERTOOLS_DISTRIBUTIONS, layer)
+        read_only(runtime)
+        read_only(layer)
+        for label, relative in ZIPS:
+            zip_path = dist / relative
+            check_fresh(zip_path, buildroot)
+            shipped, bare = root / f"{label}-task", root / f"{label}-task-no-pyc"
+            modules = unpack(zip_path, shipped, with_bytecode=True)
+            unpack(zip_path, bare, with_bytecode=False)
+            with_runtime = [str(shipped), str(runtime)]
+            ours = run_child(with_runtime, "", PROBE, "@@modules")
+            results.append(
+                HandlerColdStart(
+                    label=label,
+                    zip_bytes=zip_path.stat().st_size,
+                    modules=modules,
+                    shipped=time_imports(with_runtime, "", HANDLER_IMPORT, runs),
+                    no_bytecode=time_imports([str(bare), str(runtime)], "", HANDLER_IMPORT, runs),
+                    powertools=time_imports(
+                        [*with_runtime, str(layer)], f"import {', '.join(ours)}", POWERTOOLS_TIMED, runs
+                    ),
+                )
+            )
+        for path in root.rglob("*"):  # writable again, so the directory can be removed
+            path.chmod(0o755)
+    return results
