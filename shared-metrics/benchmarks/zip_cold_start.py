@@ -23,6 +23,7 @@ Variants per handler:
 from __future__ import annotations
 
 import compileall
+import py_compile
 import shutil
 import statistics
 import subprocess
@@ -118,7 +119,7 @@ def copy_distributions(names: tuple[str, ...], into: Path) -> None:
         into,
         quiet=2,
         workers=0,
-        invalidation_mode=compileall.PycInvalidationMode.UNCHECKED_HASH,
+        invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH,
     )
 
 
@@ -201,7 +202,10 @@ def measure(dist: Path, buildroot: Path, runs: int) -> list[HandlerColdStart]:
                     shipped=time_imports(with_runtime, "", HANDLER_IMPORT, runs),
                     no_bytecode=time_imports([str(bare), str(runtime)], "", HANDLER_IMPORT, runs),
                     powertools=time_imports(
-                        [*with_runtime, str(layer)], f"import {', '.join(ours)}", POWERTOOLS_TIMED, runs
+                        [*with_runtime, str(layer)],
+                        f"import {', '.join(ours)}",
+                        POWERTOOLS_TIMED,
+                        runs,
                     ),
                 )
             )

@@ -24,8 +24,9 @@ def comparable(workload: dict[str, list[dict[str, Any]]]) -> dict[str, list[Any]
             if s["unit"] in TIME_UNITS
             else sorted(tuple(v) for v in s["values"])
         )
-        return (s["namespace"], s["name"], s["unit"], s["resolution"],
-                json.dumps(s["dimension_sets"]), json.dumps(s["dimensions"], sort_keys=True), values)
+        dimensions = json.dumps(s["dimensions"], sort_keys=True)
+        sets = json.dumps(s["dimension_sets"])
+        return (s["namespace"], s["name"], s["unit"], s["resolution"], sets, dimensions, values)
 
     return {
         label: [(i["properties"], sorted(series(s) for s in i["series"])) for i in invocations]

@@ -8,6 +8,7 @@ value instead of one per sample. Memory is bounded by the number of distinct val
 from __future__ import annotations
 
 from _thread import allocate_lock  # threading.Lock itself, without importing threading
+
 # Counts a list into a dict in C (what Counter.update uses); collections is imported by the
 # Lambda runtime before any handler.
 from collections import _count_elements  # type: ignore[attr-defined]

@@ -307,7 +307,7 @@ class MetricsEmitter:
                 if len(self._series_cache) >= self._max_cached_series:
                     self._series_cache.clear()
                 self._series_cache[key] = bound
-            return bound  # type: ignore[return-value]
+            return bound
 
     def _forget_unused_locked(self) -> None:
         """Drop the pending entries nothing can record into any more and that hold nothing."""

@@ -24,8 +24,8 @@ from shared_metrics import (
     MetricValidationError,
     RejectedSeries,
     Unit,
+    deadline,
 )
-from shared_metrics import deadline
 from shared_metrics.sinks.memory import MemorySink
 
 LATENCY = MetricSpec("Latency", Unit.MILLISECONDS, [[], ["SessionId"]])

@@ -19,7 +19,6 @@ Every message counts in AudioChunksReceived (and, once decoded, AudioChunkSize).
 
 from __future__ import annotations
 
-
 from audio_transcription.audio_chunk import AudioMessage, ChunkRejected, parse_send_audio
 from audio_transcription.services import AudioServices
 from session_management.error_handling import LazyHandler, guarded_handler

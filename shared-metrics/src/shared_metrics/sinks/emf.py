@@ -118,10 +118,11 @@ class EmfSink:
         batches: Sequence[SeriesBatch],
         properties: Mapping[str, object],
     ) -> tuple[str, int] | None:
-        """Everything in one event and its datapoints, or None when it does not fit one: more than one time
-        bucket, a metric twice (under other dimension values), a root key two series or a
-        property need with different contents, more than 100 values of a metric, or too big.
-        One directive per list of dimension sets, naming every metric published to them."""
+        """Everything in one event and its datapoints, or None when it does not fit one: more
+        than one time bucket, a metric twice (under other dimension values), a root key that
+        two series or a property need with different contents, more than 100 values of a
+        metric, or too big. One directive per list of dimension sets, naming every metric
+        published to them."""
         if not batches:
             return None
         timestamp = batches[0][0]
@@ -158,7 +159,11 @@ class EmfSink:
         event["_aws"] = {
             "Timestamp": timestamp * 1000,
             "CloudWatchMetrics": [
-                {"Namespace": namespace, "Dimensions": [list(d) for d in sets], "Metrics": metrics}
+                {
+                    "Namespace": namespace,
+                    "Dimensions": [list(d) for d in sets],
+                    "Metrics": metrics,
+                }
                 for sets, metrics in by_set.items()
             ],
         }
