@@ -20,9 +20,16 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
 
 from audio_transcription.audio_chunk import MEDIA_ENCODING, SAMPLE_RATE_HZ
+
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds. The two
+# protocols below are structural types for mypy; at run time they are plain classes.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Protocol
+else:
+    Protocol = object
 
 # (session id, transcript text, is_partial): where transcripts go, if anywhere.
 TranscriptCallback = Callable[[str, str, bool], None]

@@ -16,7 +16,6 @@ import logging
 import os
 import threading
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from session_management.metrics import SessionMetrics
@@ -179,6 +178,10 @@ class ListenerNotifier:
         if len(listeners) <= 1 or self.max_parallel <= 1:
             outcomes = [self._notify(session_id, c, message) for c in listeners]
         else:
+            # Imported here: only broadcasts to several listeners need it, and the functions
+            # that never broadcast (audio) save it at cold start.
+            from concurrent.futures import ThreadPoolExecutor
+
             workers = min(self.max_parallel, len(listeners))
             with ThreadPoolExecutor(workers, thread_name_prefix="notify") as pool:
                 outcomes = list(pool.map(lambda c: self._notify(session_id, c, message), listeners))
