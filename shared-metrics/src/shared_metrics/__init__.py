@@ -1,14 +1,17 @@
 """Buffered, validated, thread-safe CloudWatch metrics for Lambda functions.
 
-from shared_metrics import MetricSpec, MetricsEmitter, Unit
+from shared_metrics import MetricSpec, Unit, emitter_from_env
 
 LATENCY = MetricSpec("AudioProcessingLatency", Unit.MILLISECONDS, [[], ["SessionId"]])
+DROPPED = MetricSpec("AudioChunksDropped", Unit.COUNT, [[], ["Reason"]])
 metrics = emitter_from_env("AudioTranscription/WebSocket")
+too_large = metrics.series(DROPPED, {"Reason": "TooLarge"})  # bound once: the fast path
 
 @metrics.lambda_handler
 def handler(event, context):
     with metrics.timer(LATENCY, {"SessionId": session_id}):
         ...
+    too_large.count()
 """
 
 from shared_metrics.bound_series import BoundSeries, RejectedSeries
