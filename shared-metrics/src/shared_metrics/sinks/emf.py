@@ -143,7 +143,7 @@ class EmfSink:
             for key, value in series.dimensions:
                 if event.setdefault(key, value) != value or key in metric_names:
                     return None
-            event[name] = list(values) if len(values) == samples else _expanded(values)
+            event[name] = _expanded(values)
             datapoints += samples * series.weight
             metric_names.add(name)
             definition = definitions.get(spec)
@@ -280,6 +280,8 @@ def _definition(spec: MetricSpec) -> dict[str, Any]:
 
 def _expanded(values: Mapping[float, int]) -> list[float]:
     """EMF has no counts: a value recorded n times is written n times."""
+    if len(values) == sum(values.values()):  # every value once: the dict's keys, in C
+        return list(values)
     flat: list[float] = []
     for value, count in values.items():
         if count == 1:
