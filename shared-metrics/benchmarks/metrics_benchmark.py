@@ -1101,11 +1101,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--cold-runs", type=int, default=5, help="cold starts per contender")
     parser.add_argument("--no-network", action="store_true", help="skip b) and e)")
-    parser.add_argument("--workload-repeats", type=int, default=5, help="realistic workload runs")
+    parser.add_argument("--workload-repeats", type=int, default=9, help="realistic workload runs")
     parser.add_argument(
-        "--workload-passes", type=int, default=10, help="passes over the workload per run"
+        "--workload-passes", type=int, default=6, help="passes over the workload per run"
     )
-    parser.add_argument("--zip-runs", type=int, default=9, help="cold imports per handler zip")
+    parser.add_argument(
+        "--zip-runs", type=int, default=15, help="cold imports per handler zip and variant"
+    )
     parser.add_argument(
         "--dist", default="dist", help="where `./pants package ::` wrote the handler zips"
     )

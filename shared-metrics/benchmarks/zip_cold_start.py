@@ -163,13 +163,22 @@ def run_child(paths: list[str], untimed: str, timed: str, marker: str) -> list[s
     return line.split()[1:]
 
 
-def time_imports(paths: list[str], untimed: str, timed: str, runs: int) -> ImportTimes:
-    walls, cpus = [], []
+def time_imports(
+    variants: list[tuple[list[str], str, str]], runs: int
+) -> list[ImportTimes]:
+    """Each (path, untimed, timed) variant ``runs`` times, interleaved, so that a change in the
+    machine's load hits every variant alike and their ratios hold."""
+    walls: list[list[float]] = [[] for _ in variants]
+    cpus: list[list[float]] = [[] for _ in variants]
     for _ in range(runs):
-        wall, cpu = run_child(paths, untimed, timed, "@@import")
-        walls.append(float(wall))
-        cpus.append(float(cpu))
-    return ImportTimes(statistics.median(walls), statistics.median(cpus), min(walls))
+        for i, (paths, untimed, timed) in enumerate(variants):
+            wall, cpu = run_child(paths, untimed, timed, "@@import")
+            walls[i].append(float(wall))
+            cpus[i].append(float(cpu))
+    return [
+        ImportTimes(statistics.median(w), statistics.median(c), min(w))
+        for w, c in zip(walls, cpus, strict=True)
+    ]
 
 
 def measure(dist: Path, buildroot: Path, runs: int) -> list[HandlerColdStart]:
@@ -194,19 +203,22 @@ def measure(dist: Path, buildroot: Path, runs: int) -> list[HandlerColdStart]:
             unpack(zip_path, bare, with_bytecode=False)
             with_runtime = [str(shipped), str(runtime)]
             ours = run_child(with_runtime, "", PROBE, "@@modules")
+            shipped_times, bare_times, powertools_times = time_imports(
+                [
+                    (with_runtime, "", HANDLER_IMPORT),
+                    ([str(bare), str(runtime)], "", HANDLER_IMPORT),
+                    ([*with_runtime, str(layer)], f"import {', '.join(ours)}", POWERTOOLS_TIMED),
+                ],
+                runs,
+            )
             results.append(
                 HandlerColdStart(
                     label=label,
                     zip_bytes=zip_path.stat().st_size,
                     modules=modules,
-                    shipped=time_imports(with_runtime, "", HANDLER_IMPORT, runs),
-                    no_bytecode=time_imports([str(bare), str(runtime)], "", HANDLER_IMPORT, runs),
-                    powertools=time_imports(
-                        [*with_runtime, str(layer)],
-                        f"import {', '.join(ours)}",
-                        POWERTOOLS_TIMED,
-                        runs,
-                    ),
+                    shipped=shipped_times,
+                    no_bytecode=bare_times,
+                    powertools=powertools_times,
                 )
             )
         for path in root.rglob("*"):  # writable again, so the directory can be removed
