@@ -40,18 +40,14 @@ class MetricBuffer:
         self.accepted_datapoints = 0
 
     def add_all(self, items: Iterable[tuple[int, Series, list[float]]]) -> bool:
-        """`add_many` for several series and buckets under one lock acquisition."""
+        """Add samples, as (bucket timestamp, series, values), under one lock acquisition;
+        return True when the buffer holds enough for a flush, or had to evict (so that the
+        emitter flushes, and reports the eviction)."""
         full = False
         with self._lock:
             for timestamp, series, values in items:
                 full = self._add_locked(timestamp, series, values) or full
         return full
-
-    def add_many(self, timestamp: int, series: Series, values: list[float]) -> bool:
-        """Add samples of one series and bucket; return True when the buffer holds enough for
-        a flush, or had to evict (so that the emitter flushes, and reports the eviction)."""
-        with self._lock:
-            return self._add_locked(timestamp, series, values)
 
     def _add_locked(self, timestamp: int, series: Series, values: list[float]) -> bool:
         self.accepted_samples += len(values)

@@ -347,11 +347,8 @@ class MetricsEmitter:
             self._auto_flush()
 
     def _move_to_buffer_locked(self, pending: PendingSamples) -> bool:
-        full = False
-        add = self._buffer.add_many
-        for timestamp, values in pending.take():
-            full = add(timestamp, pending.series, values) or full
-        return full
+        series = pending.series
+        return self._buffer.add_all((timestamp, series, v) for timestamp, v in pending.take())
 
     def _move_all_to_buffer(self) -> None:
         """Every pending sample into the buffer: before a flush and before counters are read."""
