@@ -85,6 +85,9 @@ class Replay:
     def invoke(self, function: str, plan: Any) -> None:
         raise NotImplementedError
 
+    def check(self) -> None:
+        """Raise if the contender lost or refused data it was given (then its figures are void)."""
+
 
 class SharedMetricsReplay(Replay):
     key, label = "a", "shared-metrics, EMF sink"

@@ -724,6 +724,7 @@ def measure_realistic(
             replay.start(workload)
             handler_replay.run_workload(replay, workload, 1)
         result.datapoints = emf_datapoints(text.getvalue())
+        replay.check()
         if result.datapoints != expected:
             raise RuntimeError(
                 f"{replay.label}: {result.datapoints} datapoints published, {expected} expected"

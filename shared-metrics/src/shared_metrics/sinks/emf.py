@@ -48,11 +48,24 @@ class EmfSink:
         one = self._one_event(namespace, batches, properties)
         if one is not None:  # the usual flush of one invocation: a single event
             return self._write([one[0]], batches, one[1], [])
-        # Group series that can share a directive: same timestamp, dimension values and sets;
-        # then small groups of one timestamp share an event, a directive each.
+        # Else one event per time bucket where that fits, and for the rest one event (or more,
+        # cut to EMF's limits) per group of series with the same dimension values and sets.
+        lines: list[str] = []
+        total = 0
+        rest: list[SeriesBatch] = []
+        by_bucket: dict[int, list[SeriesBatch]] = {}
+        for batch in batches:
+            by_bucket.setdefault(batch[0], []).append(batch)
+        for bucket in by_bucket.values():
+            one = self._one_event(namespace, bucket, properties) if len(by_bucket) > 1 else None
+            if one is None:
+                rest.extend(bucket)
+            else:
+                lines.append(one[0])
+                total += one[1]
         groups: dict[GroupKey, dict[str, tuple[MetricSpec, dict[float, int]]]] = {}
         datapoints: dict[GroupKey, int] = {}
-        for ts, series, values in batches:
+        for ts, series, values in rest:
             key = (ts, series.dimensions, series.dimension_sets)
             metrics = groups.get(key)
             if metrics is None:
@@ -67,18 +80,7 @@ class EmfSink:
                 for value, count in values.items():
                     merged[value] = merged.get(value, 0) + count
 
-        lines: list[str] = []
         discarded: list[Discard] = []
-        small = [key for key, metrics in groups.items() if _fits_one_directive(metrics)]
-        for packed in _pack(small, groups, properties):
-            try:
-                line = self._packed_event(namespace, packed, groups, properties)
-            except (TypeError, ValueError):
-                line = None  # a property that is not JSON: found again, group by group, below
-            if line is not None:
-                lines.append(line)
-                for key in packed:
-                    del groups[key]
         for key, metrics in groups.items():
             ts, dimensions, dimension_sets = key
             try:
@@ -89,7 +91,7 @@ class EmfSink:
                 # Only a property that is not JSON can get here (values are validated).
                 discarded.append(Discard("emf_encoding_error", datapoints[key], str(exc)))
 
-        return self._write(lines, batches, sum(datapoints.values()), discarded)
+        return self._write(lines, batches, total + sum(datapoints.values()), discarded)
 
     def _write(
         self,
@@ -172,35 +174,6 @@ class EmfSink:
         except (TypeError, ValueError):
             return None  # a property that is not JSON: the general path discards its group
         return (line, datapoints) if len(line) <= self.max_event_bytes else None
-
-    def _packed_event(
-        self,
-        namespace: str,
-        packed: list[GroupKey],
-        groups: dict[GroupKey, dict[str, tuple[MetricSpec, dict[float, int]]]],
-        properties: Mapping[str, object],
-    ) -> str | None:
-        """One event for several small groups of one timestamp: a directive per group, the
-        header, the timestamp and the properties written once (what Logs ingestion bills).
-        None if it would exceed the event size limit (the groups are then written apart)."""
-        event: dict[str, Any] = {k: v for k, v in properties.items() if k != "_aws"}
-        directives = []
-        for ts, dimensions, dimension_sets in packed:
-            event.update(dimensions)
-            definitions = []
-            for spec, values in groups[(ts, dimensions, dimension_sets)].values():
-                definitions.append(_definition(spec))
-                event[spec.name] = _expanded(values)
-            directives.append(
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [list(s) for s in dimension_sets],
-                    "Metrics": definitions,
-                }
-            )
-        event["_aws"] = {"Timestamp": packed[0][0] * 1000, "CloudWatchMetrics": directives}
-        line = _dumps(event)
-        return line if len(line) <= self.max_event_bytes else None
 
     def _events(
         self,
@@ -289,74 +262,3 @@ def _expanded(values: Mapping[float, int]) -> list[float]:
         else:
             flat.extend([value] * count)
     return flat
-
-
-def _fits_one_directive(metrics: Mapping[str, tuple[MetricSpec, Mapping[float, int]]]) -> bool:
-    limit = limits.EMF_MAX_VALUES_PER_METRIC
-    return len(metrics) <= limits.EMF_MAX_METRICS_PER_DIRECTIVE and all(
-        sum(values.values()) <= limit for _, values in metrics.values()
-    )
-
-
-# Values per packed event: keeps it far below the size limit whatever the values.
-_PACKED_EVENT_VALUES = 1_000
-
-
-class _Packing:
-    """The groups of one event being packed, and the root keys they take."""
-
-    __slots__ = ("keys", "timestamp", "dimensions", "metrics", "values")
-
-    def __init__(self, timestamp: int) -> None:
-        self.keys: list[GroupKey] = []
-        self.timestamp = timestamp
-        self.dimensions: dict[str, str] = {}
-        self.metrics: set[str] = set()
-        self.values = 0
-
-    def admits(self, dimensions: tuple[tuple[str, str], ...], names: set[str], values: int) -> bool:
-        return (
-            self.values + values <= _PACKED_EVENT_VALUES
-            and not names & (self.metrics | self.dimensions.keys())
-            and all(
-                k not in self.metrics and self.dimensions.get(k, v) == v for k, v in dimensions
-            )
-        )
-
-    def add(self, key: GroupKey, names: set[str], values: int) -> None:
-        self.keys.append(key)
-        self.dimensions.update(key[1])
-        self.metrics |= names
-        self.values += values
-
-
-def _pack(
-    keys: Sequence[GroupKey],
-    groups: Mapping[GroupKey, Mapping[str, tuple[MetricSpec, Mapping[float, int]]]],
-    properties: Mapping[str, object],
-) -> Iterator[list[GroupKey]]:
-    """Groups that can share an event, first fit: one timestamp, and no root key (dimension
-    value or metric values) that two of them would need with different contents. Groups
-    whose keys a property also uses are left to events of their own, as before."""
-    packings: list[_Packing] = []
-    for key in keys:
-        timestamp, dimensions, _ = key
-        names = set(groups[key])
-        if names & properties.keys() or any(k in properties for k, _ in dimensions):
-            continue
-        values = sum(sum(v.values()) for _, v in groups[key].values())
-        packing = next(
-            (
-                p
-                for p in packings
-                if p.timestamp == timestamp and p.admits(dimensions, names, values)
-            ),
-            None,
-        )
-        if packing is None:
-            packing = _Packing(timestamp)
-            packings.append(packing)
-        packing.add(key, names, values)
-    for packing in packings:
-        if len(packing.keys) > 1:
-            yield packing.keys
