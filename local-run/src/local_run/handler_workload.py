@@ -45,7 +45,7 @@ from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import LocalAws
 from shared_metrics import MetricsEmitter
 from shared_metrics.series import SeriesBatch
-from shared_metrics.sinks.base import PublishResult, total_datapoints
+from shared_metrics.sinks.base import MetricSink, PublishResult, total_datapoints
 
 WORKLOAD_PATH = Path("shared-metrics/benchmarks/handler_workload.json")
 CHUNK = tone(1600)  # 100 ms of PCM16 at 16 kHz
@@ -57,7 +57,7 @@ LISTENERS = 3
 Invocation = dict[str, Any]
 
 
-class CapturingSink:
+class CapturingSink(MetricSink):
     """Keeps each publish (one invocation's flush) as plain data; delivers everything."""
 
     name = "capture"

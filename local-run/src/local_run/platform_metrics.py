@@ -39,7 +39,7 @@ from typing import Any
 from infra.alarms import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
 from local_run.evaluator import InMemoryMetricStore
 from shared_metrics.series import SeriesBatch
-from shared_metrics.sinks.base import PublishResult, total_datapoints
+from shared_metrics.sinks.base import MetricSink, PublishResult, total_datapoints
 from shared_metrics.sinks.emf import EmfSink
 
 # DynamoDB error codes that are throttling, and the operations that read.
@@ -141,7 +141,7 @@ class DynamoDBObserver:
         )
 
 
-class FunctionOutput:
+class FunctionOutput(MetricSink):
     """A function's metrics sink as CloudWatch sees it (see the module docstring): holds
     what an invocation flushes until the scenario says how the invocation ended."""
 

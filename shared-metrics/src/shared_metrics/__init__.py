@@ -16,8 +16,10 @@ def handler(event, context):
 
 from shared_metrics.bound_series import BoundSeries, RejectedSeries
 from shared_metrics.config import emitter_from_env, sink_from_env
-from shared_metrics.emitter import EmitterStats, MetricsEmitter
+from shared_metrics.emitter import MetricsEmitter
+from shared_metrics.sinks.base import MetricSink
 from shared_metrics.spec import MetricSpec, MetricSpecError, Unit
+from shared_metrics.stats import EmitterStats
 from shared_metrics.timing import Timer
 from shared_metrics.validation import MetricValidationError, Rejection
 
@@ -25,6 +27,7 @@ __all__ = [
     "BoundSeries",
     "EmitterStats",
     "MetricSpec",
+    "MetricSink",
     "MetricSpecError",
     "MetricValidationError",
     "MetricsEmitter",

@@ -17,18 +17,36 @@ land in the next minute instead of the one its clock read said.
 from __future__ import annotations
 
 from shared_metrics import limits
-from shared_metrics.validation import MetricValidationError, check_value
+from shared_metrics.validation import MetricValidationError, check_value, explain_failure
 
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from typing import Protocol
 
-    from shared_metrics.emitter import MetricsEmitter
     from shared_metrics.series import Series
     from shared_metrics.spec import MetricSpec
 
+    class SeriesOwner(Protocol):
+        """What a series calls on its slow paths (`registry.SeriesRegistry` implements it)."""
+
+        _clock: Callable[[], float]
+        _handover_samples: int
+
+        def _reject(self, exc: MetricValidationError) -> None: ...
+
+        def _start_bucket(self, bound: BoundSeries, pending: PendingSamples) -> None: ...
+
+        def _list_or_hand_over(self, bound: BoundSeries, pending: PendingSamples) -> None: ...
+
+
 _MAX = limits.MAX_VALUE_MAGNITUDE
 _MIN = -limits.MAX_VALUE_MAGNITUDE
+# CloudWatch keeps values as doubles: an int beyond 2^53 is recorded as the float it becomes
+# (check_value converts it), so equal values aggregate as one and read back as CloudWatch has them.
+_MAX_EXACT = 2**53
+_MIN_EXACT = -(2**53)
 
 # Samples a series gathers before they go to the buffer: the lock and the aggregation are paid
 # once per this many samples, and no series holds more than this many outside the buffer
@@ -39,7 +57,7 @@ HANDOVER_SAMPLES = 256
 class PendingSamples:
     """The samples of one series not yet in the buffer, and the buckets they fall in.
 
-    Owned by the emitter (strongly, so no sample is lost when the last `BoundSeries` of it is
+    Owned by the registry (strongly, so no sample is lost when the last `BoundSeries` of it is
     dropped before a flush); `values` is appended to without a lock, everything else changes
     under the emitter's lock.
     """
@@ -89,7 +107,7 @@ class BoundSeries:
 
     __slots__ = (
         "spec",
-        "_emitter",
+        "_owner",
         "_pending",
         "_values",
         "_append",
@@ -100,13 +118,13 @@ class BoundSeries:
         "__weakref__",
     )
 
-    def __init__(self, emitter: MetricsEmitter, spec: MetricSpec, pending: PendingSamples) -> None:
+    def __init__(self, owner: SeriesOwner, spec: MetricSpec, pending: PendingSamples) -> None:
         self.spec = spec
-        self._emitter = emitter
+        self._owner = owner
         self._pending = pending
         self._values = pending.values
         self._append = pending.values.append
-        self._clock = emitter._clock
+        self._clock = owner._clock
         # The current bucket [start, end); empty until the first sample sets it.
         self._start = 1.0
         self._end = 0.0
@@ -118,19 +136,22 @@ class BoundSeries:
         """Record one value; return whether it was accepted."""
         try:
             cls = value.__class__
-            if (cls is not float and cls is not int) or not _MIN <= value <= _MAX:
+            if not (
+                (cls is float and _MIN <= value <= _MAX)
+                or (cls is int and _MIN_EXACT <= value <= _MAX_EXACT)
+            ):
                 value = check_value(self.spec, value)
             if not self._start <= self._clock() < self._end:
-                self._emitter._start_bucket(self, self._pending)
+                self._owner._start_bucket(self, self._pending)
             self._append(value)
             if len(self._values) >= self._limit:
-                self._emitter._list_or_hand_over(self, self._pending)
+                self._owner._list_or_hand_over(self, self._pending)
             return True
         except MetricValidationError as exc:
-            self._emitter._reject(exc)
+            self._owner._reject(exc)
         except Exception as exc:
-            explained = self._emitter._explain(self.spec, value, None, exc, dimensions_valid=True)
-            self._emitter._reject(explained)
+            explained = explain_failure(self.spec, value, None, exc, dimensions_valid=True)
+            self._owner._reject(explained)
         return False
 
     def count(self, amount: float = 1) -> bool:
@@ -142,7 +163,7 @@ class BoundSeries:
         self._end = end
 
     def _listed(self) -> None:
-        self._limit = self._emitter._handover_samples
+        self._limit = self._owner._handover_samples
 
     def _unlisted(self) -> None:
         self._limit = 1
@@ -156,17 +177,20 @@ class RejectedSeries:
     value recorded through it is rejected with that reason, counted per sample like
     `MetricsEmitter.record` would."""
 
-    __slots__ = ("spec", "_emitter", "_rejection")
+    __slots__ = ("spec", "_reject", "_rejection")
 
     def __init__(
-        self, emitter: MetricsEmitter, spec: object, rejection: MetricValidationError
+        self,
+        reject: Callable[[MetricValidationError], None],
+        spec: object,
+        rejection: MetricValidationError,
     ) -> None:
         self.spec = spec
-        self._emitter = emitter
+        self._reject = reject
         self._rejection = rejection
 
     def record(self, value: float) -> bool:
-        self._emitter._reject(self._rejection)
+        self._reject(self._rejection)
         return False
 
     def count(self, amount: float = 1) -> bool:

@@ -9,19 +9,13 @@ import time
 # _thread and _weakrefset rather than threading and weakref: the same lock and WeakSet
 # without importing two more modules at Lambda cold start.
 from _thread import allocate_lock
-from _weakref import ref
 from _weakrefset import WeakSet
 
 from shared_metrics import diagnostics, limits
-from shared_metrics.bound_series import (
-    HANDOVER_SAMPLES,
-    BoundSeries,
-    PendingSamples,
-    RejectedSeries,
-)
+from shared_metrics.bound_series import BoundSeries, RejectedSeries
 from shared_metrics.buffer import MetricBuffer
 from shared_metrics.deadline import DeadlineWatch
-from shared_metrics.series import Series
+from shared_metrics.registry import DEFAULT_MAX_CACHED_SERIES, SeriesRegistry
 from shared_metrics.sinks.base import PublishResult, total_datapoints
 from shared_metrics.spec import (
     MetricSpec,
@@ -29,13 +23,13 @@ from shared_metrics.spec import (
     check_default_dimensions,
     check_namespace,
 )
+from shared_metrics.stats import EmitterStats
 from shared_metrics.timing import Timer
 from shared_metrics.validation import (
     MetricValidationError,
     Rejection,
-    check_dimensions,
-    check_value,
-    describe_rejection,
+    explain_failure,
+    timer_rejection,
 )
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
@@ -48,68 +42,7 @@ if TYPE_CHECKING:
 
     H = TypeVar("H", bound=Callable[..., Any])
 
-# Dimension tuples seen recently, so validation runs once per series, not per sample.
-# Cleared when full: a client sending a new session id per request cannot grow it unbounded.
-DEFAULT_MAX_CACHED_SERIES = 10_000
 DEFAULT_MAX_BUFFERED_VALUES = 100_000
-
-
-class EmitterStats:
-    """Counters since the emitter was created.
-
-    ``accepted``/``rejected`` count samples (calls to `record`). Delivery is counted in
-    datapoints: a sample published to two dimension sets is two datapoints. At any moment
-    ``datapoints == delivered + sum(dropped.values()) + buffered``.
-    """
-
-    __slots__ = (
-        "accepted",
-        "rejected",
-        "datapoints",
-        "delivered",
-        "dropped",
-        "buffered",
-        "publish_failures",
-        "flushes",
-        "deadline_flushes",
-    )
-
-    def __init__(
-        self,
-        accepted: int,
-        rejected: dict[str, int],
-        datapoints: int,
-        delivered: int,
-        dropped: dict[str, int],
-        buffered: int,
-        publish_failures: int,
-        flushes: int,
-        deadline_flushes: int = 0,
-    ) -> None:
-        self.accepted = accepted
-        self.rejected = rejected
-        self.datapoints = datapoints
-        self.delivered = delivered
-        self.dropped = dropped
-        self.buffered = buffered
-        self.publish_failures = publish_failures
-        self.flushes = flushes
-        # Invocations that neared their deadline: flushed early, probably about to time out.
-        self.deadline_flushes = deadline_flushes
-
-    @property
-    def rejected_total(self) -> int:
-        return sum(self.rejected.values())
-
-    @property
-    def dropped_total(self) -> int:
-        return sum(self.dropped.values())
-
-    def as_dict(self) -> dict[str, object]:
-        return {name: getattr(self, name) for name in self.__slots__}
-
-    def __repr__(self) -> str:
-        return f"EmitterStats({self.as_dict()!r})"
 
 
 class MetricsEmitter:
@@ -119,12 +52,15 @@ class MetricsEmitter:
     value or dimension is rejected, counted in `stats()` and logged once per reason.
     Flushing happens when the buffer holds a sink's worth of data, on `flush()`, at the end
     of every invocation wrapped by `lambda_handler`/`invocation`, and at interpreter exit.
+
+    The sink is required: `shared_metrics.emitter_from_env` builds an emitter whose sink and
+    options come from the environment, the way a Lambda function is configured.
     """
 
     def __init__(
         self,
         namespace: str,
-        sink: MetricSink | None = None,
+        sink: MetricSink,
         default_dimensions: Mapping[str, str] | None = None,
         *,
         strict: bool = False,
@@ -135,32 +71,31 @@ class MetricsEmitter:
         max_cached_series: int = DEFAULT_MAX_CACHED_SERIES,
         flush_at_exit: bool = True,
     ) -> None:
-        if sink is None:
-            from shared_metrics.config import sink_from_env
-
-            sink = sink_from_env()
         self.namespace = check_namespace(namespace)
         self.sink = sink
         self.strict = strict
-        self._defaults = check_default_dimensions(dict(default_dimensions or {}))
-        self._default_keys = tuple(sorted(self._defaults))
+        defaults = check_default_dimensions(dict(default_dimensions or {}))
         self._buffer = MetricBuffer(
             max_buffered_values, flush_threshold or sink.preferred_batch_values
         )
-        self._handover_samples = min(HANDOVER_SAMPLES, self._buffer.flush_threshold)
         self._clock = clock
         # What timers measure elapsed time with; a simulation can add its simulated time.
         self.timer_clock = timer_clock
-        self._max_cached_series = max_cached_series
-        # (spec, dimensions as given) -> its bound series, for `record(spec, value, dims)`.
-        self._series_cache: dict[tuple[object, tuple[Any, ...]], BoundSeries] = {}
-        # (spec, all dimension values) -> the samples not yet in the buffer. Held strongly:
-        # entries go only when no BoundSeries of theirs is alive and they hold nothing.
-        self._pending: dict[tuple[object, tuple[tuple[str, str], ...]], PendingSamples] = {}
-        # Pending samples to move into the buffer at the next flush (appended without a lock).
-        self._pending_list: list[PendingSamples] = []
+        self._lock = allocate_lock()  # counters, caches and properties (never the hot path)
+        self._flush_lock = allocate_lock()
+        self._registry = SeriesRegistry(
+            self.namespace,
+            defaults,
+            self._buffer,
+            self._lock,
+            clock,
+            self._reject,
+            self._auto_flush,
+            max_cached_series,
+        )
+        # The registry's cache, read directly by `record` (one attribute lookup less).
+        self._series_cache = self._registry.cache
         self._deadline = DeadlineWatch()
-        self._specs: dict[str, MetricSpec] = {}
         self._properties: dict[str, object] = {}
         self._rejected: dict[str, int] = {}
         self._dropped: dict[str, int] = {}
@@ -169,8 +104,6 @@ class MetricsEmitter:
         self._flushes = 0
         self._deadline_flushes = 0
         self._logged: set[str] = set()
-        self._lock = allocate_lock()  # counters, caches and properties (never the hot path)
-        self._flush_lock = allocate_lock()
         if flush_at_exit:
             _LIVE_EMITTERS.add(self)
 
@@ -186,12 +119,12 @@ class MetricsEmitter:
             key = (spec, tuple(dimensions.items()) if dimensions else ())
             bound = self._series_cache.get(key)
             if bound is None:
-                bound = self._bind(spec, dimensions, key)
+                bound = self._registry.bind(spec, dimensions, key)
         except MetricValidationError as exc:
             self._reject(exc)
             return False
         except Exception as exc:
-            self._reject(self._explain(spec, value, dimensions, exc))
+            self._reject(explain_failure(spec, value, dimensions, exc))
             return False
         return bound.record(value)
 
@@ -205,14 +138,14 @@ class MetricsEmitter:
         the same spec and values returns the same series while it is in use.
         """
         try:
-            return self._bind(spec, dimensions, None)
+            return self._registry.bind(spec, dimensions, None)
         except MetricValidationError as exc:
             rejection = exc
         except Exception as exc:
-            rejection = self._explain(spec, None, dimensions, exc)
+            rejection = explain_failure(spec, None, dimensions, exc)
         if self.strict:
             raise rejection
-        return RejectedSeries(self, spec, rejection)
+        return RejectedSeries(self._reject, spec, rejection)
 
     def count(
         self, spec: MetricSpec, amount: float = 1, dimensions: Mapping[str, str] | None = None
@@ -254,151 +187,7 @@ class MetricsEmitter:
 
     def reject_timer(self, spec: object) -> None:
         """Called by a `Timer` whose spec does not measure time (or is not a spec)."""
-        if not isinstance(spec, MetricSpec):
-            self._reject(
-                MetricValidationError(
-                    Rejection.NOT_A_SPEC,
-                    f"a timer needs a MetricSpec, got {type(spec).__name__} {spec!r:.80}",
-                )
-            )
-            return
-        unit = spec.unit
-        self._reject(
-            MetricValidationError(
-                Rejection.NOT_A_TIME_UNIT,
-                f"metric {spec.name!r}: a timer needs a Seconds, Milliseconds or Microseconds "
-                f"unit, the spec has {unit.value!r}",
-            )
-        )
-
-    def _bind(
-        self,
-        spec: MetricSpec,
-        dimensions: Mapping[str, str] | None,
-        key: tuple[Any, ...] | None,
-    ) -> BoundSeries:
-        items = check_dimensions(spec, dimensions)
-        with self._lock:
-            known = self._specs.get(spec.name)
-            if known is None:
-                self._check_spec_fits(spec)
-                self._specs[spec.name] = spec
-            elif known is not spec and not _same_definition(known, spec):
-                raise MetricValidationError(
-                    Rejection.SPEC_CONFLICT,
-                    f"metric {spec.name!r} is declared twice with different units, dimension "
-                    f"sets or resolution in namespace {self.namespace!r}; declare it once",
-                )
-            all_items = tuple(sorted(items + tuple(self._defaults.items())))
-            content = (spec, all_items)
-            pending = self._pending.get(content)
-            bound = pending.bound() if pending is not None and pending.bound is not None else None
-            if bound is None:
-                if pending is None:
-                    if len(self._pending) >= self._max_cached_series:
-                        self._forget_unused_locked()
-                    sets = tuple(self._default_keys + s for s in spec.dimension_sets)
-                    pending = self._pending[content] = PendingSamples(
-                        Series(spec, all_items, sets)
-                    )
-                bound = BoundSeries(self, spec, pending)
-                pending.bound = ref(bound)
-            if key is not None:
-                if len(self._series_cache) >= self._max_cached_series:
-                    self._series_cache.clear()
-                self._series_cache[key] = bound
-            return bound
-
-    def _forget_unused_locked(self) -> None:
-        """Drop the pending entries nothing can record into any more and that hold nothing."""
-        unused = [
-            content
-            for content, pending in self._pending.items()
-            if (pending.bound is None or pending.bound() is None) and not pending.values
-        ]
-        for content in unused:
-            del self._pending[content]
-
-    # -- the bound series' slow paths (called by BoundSeries) ------------------------------
-
-    def _start_bucket(self, bound: BoundSeries, pending: PendingSamples) -> None:
-        """The clock left the series' current bucket (or it has none yet): start the next."""
-        resolution = bound.spec.storage_resolution
-        now = int(self._clock())
-        timestamp = now - now % resolution
-        with self._lock:
-            if pending.timestamp != timestamp:
-                pending.marks.append((len(pending.values), timestamp))
-                pending.timestamp = timestamp
-        bound._set_bucket(timestamp, timestamp + resolution)
-
-    def _list_or_hand_over(self, bound: BoundSeries, pending: PendingSamples) -> None:
-        """The first sample since the series was last drained (list it for the next flush),
-        or a hand-over's worth of them (move them into the buffer now)."""
-        if len(pending.values) < self._handover_samples:
-            # Marked first, then listed: a drain in between unmarks it, and the next sample
-            # lists it again (a series listed twice is drained once, harmlessly).
-            bound._listed()
-            self._pending_list.append(pending)
-            return
-        with self._lock:
-            full = self._move_to_buffer_locked(pending)
-        if full:
-            self._auto_flush()
-
-    def _move_to_buffer_locked(self, pending: PendingSamples) -> bool:
-        series = pending.series
-        return self._buffer.add_all((timestamp, series, v) for timestamp, v in pending.take())
-
-    def _move_all_to_buffer(self) -> None:
-        """Every pending sample into the buffer: before a flush and before counters are read."""
-        with self._lock:
-            listed = self._pending_list
-            count = len(listed)
-            taken = listed[:count]
-            del listed[:count]  # appended meanwhile: stays for the next time
-            self._buffer.add_all(
-                (timestamp, pending.series, values)
-                for pending in taken
-                for timestamp, values in pending.take()
-            )
-
-    def _check_spec_fits(self, spec: MetricSpec) -> None:
-        clash = spec.dimension_keys & set(self._defaults)
-        if clash:
-            raise MetricValidationError(
-                Rejection.SPEC_CONFLICT,
-                f"metric {spec.name!r} declares dimension(s) {sorted(clash)} that the emitter "
-                f"already sets as default dimensions",
-            )
-        widest = max(len(s) for s in spec.dimension_sets) + len(self._defaults)
-        if widest > limits.MAX_DIMENSIONS_PER_METRIC:
-            raise MetricValidationError(
-                Rejection.SPEC_CONFLICT,
-                f"metric {spec.name!r}: with the default dimensions a set has {widest} names, "
-                f"CloudWatch allows {limits.MAX_DIMENSIONS_PER_METRIC}",
-            )
-
-    def _explain(
-        self,
-        spec: object,
-        value: object,
-        dimensions: object,
-        exc: Exception,
-        *,
-        dimensions_valid: bool = False,
-    ) -> MetricValidationError:
-        """Turn an exception from the fast path into the rejection that describes it."""
-        try:
-            if not dimensions_valid:
-                check_dimensions(spec, dimensions)  # raises NOT_A_SPEC for anything but a spec
-            if isinstance(spec, MetricSpec) and value is not None:
-                check_value(spec, value)
-        except MetricValidationError as rejection:
-            return rejection
-        except Exception:  # noqa: S110 - the checks failing oddly is an internal error too
-            pass
-        return describe_rejection(spec, exc)
+        self._reject(timer_rejection(spec))
 
     def _reject(self, exc: MetricValidationError) -> None:
         reason = exc.reason.value
@@ -434,7 +223,7 @@ class MetricsEmitter:
 
     def _flush_locked(self) -> PublishResult | None:
         try:
-            self._move_all_to_buffer()
+            self._registry.move_all_to_buffer()
             return self._publish_buffered()
         finally:
             if self._buffer.dropped:
@@ -541,7 +330,7 @@ class MetricsEmitter:
     def stats(self) -> EmitterStats:
         # The flush lock makes the snapshot consistent: no data is in flight to a sink.
         with self._flush_lock:
-            self._move_all_to_buffer()
+            self._registry.move_all_to_buffer()
             samples, datapoints, held, evicted = self._buffer.counts()
             with self._lock:
                 dropped = dict(self._dropped)
@@ -570,7 +359,7 @@ class MetricsEmitter:
     def buffered_values(self) -> int:
         """Distinct values held: what ``max_buffered_values`` bounds."""
         with self._flush_lock:
-            self._move_all_to_buffer()
+            self._registry.move_all_to_buffer()
             return self._buffer.values
 
     @property
@@ -613,14 +402,6 @@ def _seconds_before_deadline(context: Any) -> float | None:
     if millis != millis:  # NaN
         return None
     return max(0.0, millis - limits.DEADLINE_FLUSH_MARGIN_MS) / 1000
-
-
-def _same_definition(a: MetricSpec, b: MetricSpec) -> bool:
-    return (a.unit, a.dimension_sets, a.storage_resolution) == (
-        b.unit,
-        b.dimension_sets,
-        b.storage_resolution,
-    )
 
 
 # Last resort only: Lambda freezes the environment after the handler returns, so atexit may

@@ -162,3 +162,39 @@ def describe_rejection(spec: object, exc: Exception) -> MetricValidationError:
         Rejection.INTERNAL_ERROR,
         f"metric {_metric_name(spec)}: recording failed unexpectedly: {type(exc).__name__}: {exc}",
     )
+
+
+def explain_failure(
+    spec: object,
+    value: object,
+    dimensions: object,
+    exc: Exception,
+    *,
+    dimensions_valid: bool = False,
+) -> MetricValidationError:
+    """The rejection that describes an exception raised on a fast path (which skips these
+    checks for the common case): the first check that fails, else an internal error."""
+    try:
+        if not dimensions_valid:
+            check_dimensions(spec, dimensions)  # raises NOT_A_SPEC for anything but a spec
+        if isinstance(spec, MetricSpec) and value is not None:
+            check_value(spec, value)
+    except MetricValidationError as rejection:
+        return rejection
+    except Exception:  # noqa: S110 - the checks failing oddly is an internal error too
+        pass
+    return describe_rejection(spec, exc)
+
+
+def timer_rejection(spec: object) -> MetricValidationError:
+    """Why a timer cannot record for ``spec``: it is not a spec, or not of a time unit."""
+    if not isinstance(spec, MetricSpec):
+        return MetricValidationError(
+            Rejection.NOT_A_SPEC,
+            f"a timer needs a MetricSpec, got {type(spec).__name__} {spec!r:.80}",
+        )
+    return MetricValidationError(
+        Rejection.NOT_A_TIME_UNIT,
+        f"metric {spec.name!r}: a timer needs a Seconds, Milliseconds or Microseconds "
+        f"unit, the spec has {spec.unit.value!r}",
+    )

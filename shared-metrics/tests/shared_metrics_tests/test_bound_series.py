@@ -113,7 +113,7 @@ def test_many_short_lived_series_stay_within_the_series_cap(sessions: int, cap: 
     for n in range(sessions):
         emitter.series(LATENCY, {"SessionId": f"s{n}"}).record(float(n))
         emitter.flush()
-        assert len(emitter._pending) <= cap
+        assert len(emitter._registry._pending) <= cap
     assert sink.samples("Latency") == [float(n) for n in range(sessions)]
 
 

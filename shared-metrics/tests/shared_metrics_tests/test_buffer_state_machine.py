@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from shared_metrics import BoundSeries, MetricsEmitter, MetricSpec, Unit
 from shared_metrics.series import SeriesBatch
-from shared_metrics.sinks.base import PublishResult
+from shared_metrics.sinks.base import MetricSink, PublishResult
 from shared_metrics.sinks.emf import EmfSink
 from shared_metrics.testing.emf_reader import parse_event
 
@@ -35,7 +35,7 @@ CAP = 24
 THRESHOLD = 10
 
 
-class FlakyEmfSink:
+class FlakyEmfSink(MetricSink):
     """The real EMF sink behind a switch: ok, fail (nothing written) or partial."""
 
     name = "flaky-emf"

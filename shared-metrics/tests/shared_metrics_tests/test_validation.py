@@ -255,6 +255,10 @@ def test_default_dimensions_are_added_to_every_set() -> None:
         (numpy.float32(0.5), 0.5),
         (numpy.int64(7), 7.0),
         (numpy.uint8(200), 200.0),
+        # An int a double cannot hold is recorded as the double CloudWatch stores (2^53 + 1
+        # has no double of its own); the fast path used to keep the int.
+        (2**53 + 1, 2.0**53),
+        (-(2**53) - 3, -(2.0**53) - 4),
     ],
     ids=lambda v: type(v).__name__,
 )

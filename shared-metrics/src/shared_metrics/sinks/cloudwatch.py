@@ -17,7 +17,7 @@ from typing import Any
 
 from shared_metrics import limits
 from shared_metrics.series import Series, SeriesBatch
-from shared_metrics.sinks.base import Discard, PublishResult
+from shared_metrics.sinks.base import Discard, MetricSink, PublishResult
 from shared_metrics.spec import MetricSpec
 
 # Error codes CloudWatch uses for "slow down": retry with backoff.
@@ -84,7 +84,7 @@ def _retry_kind(exc: Exception) -> str:
     return "later"
 
 
-class CloudWatchSink:
+class CloudWatchSink(MetricSink):
     name = "cloudwatch"
     # About what fits one request at the size model above.
     preferred_batch_values = 8_000

@@ -11,7 +11,7 @@ import json
 import sys
 
 from shared_metrics import limits
-from shared_metrics.sinks.base import Discard, PublishResult
+from shared_metrics.sinks.base import Discard, MetricSink, PublishResult
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 _dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
 
 
-class EmfSink:
+class EmfSink(MetricSink):
     name = "emf"
     # 100 metrics x 100 values: one full EMF event.
     preferred_batch_values = limits.EMF_MAX_METRICS_PER_DIRECTIVE * limits.EMF_MAX_VALUES_PER_METRIC

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from shared_metrics.series import SeriesBatch
-from shared_metrics.sinks.base import Discard, PublishResult, total_datapoints
+from shared_metrics.sinks.base import Discard, MetricSink, PublishResult, total_datapoints
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class PublishedDatum:
     values: Mapping[float, int]
 
 
-class MemorySink:
+class MemorySink(MetricSink):
     """Keeps every published datapoint, per dimension set, like CloudWatch would see them.
 
     ``fail = True`` makes every publish fail (all data returned undelivered), which is how
@@ -92,7 +92,7 @@ class MemorySink:
             self.properties.clear()
 
 
-class NullSink:
+class NullSink(MetricSink):
     """``METRICS_SINK=off``: metrics are switched off; what is flushed is counted, not kept."""
 
     name = "off"
