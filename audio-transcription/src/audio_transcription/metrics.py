@@ -9,6 +9,7 @@ from audio_transcription.metrics_spec import (
     AUDIO_CHUNKS_RECEIVED,
     AUDIO_PROCESSING_LATENCY,
     DROP_REASONS,
+    HANDLERS,
     NAMESPACE,
     TRANSCRIBE_ERROR_TYPES,
     TRANSCRIBE_STREAM_ATTEMPTS,
@@ -16,7 +17,7 @@ from audio_transcription.metrics_spec import (
     TRANSCRIBE_STREAM_INIT_LATENCY,
     closed,
 )
-from session_management.common_metrics import ServiceMetrics
+from session_management.websocket_service.service_metrics import ServiceMetrics
 from shared_metrics import Timer
 
 
@@ -24,6 +25,7 @@ class AudioMetrics(ServiceMetrics):
     """Metrics of `AudioTranscription/WebSocket`."""
 
     NAMESPACE = NAMESPACE
+    HANDLERS = HANDLERS
 
     def emit_audio_chunk_received(self, session_id: str | None, chunk_size: int | None) -> None:
         """A sendAudio message arrived; ``chunk_size`` is its decoded size, if it decoded."""

@@ -9,7 +9,7 @@ properties. The four metrics both services publish are declared once in
 
 from __future__ import annotations
 
-from session_management.common_specs import (
+from session_management.websocket_service.specs import (
     COMMON_ALARMED,
     COMMON_SPECS,
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
@@ -22,6 +22,9 @@ from session_management.common_specs import (
 from shared_metrics import MetricSpec, Unit
 
 NAMESPACE = "AudioTranscription/WebSocket"
+
+# The Lambda functions of this service (their handler modules), for LambdaErrors.
+HANDLERS = ("audio_processor", OTHER)
 
 # -- closed sets ----------------------------------------------------------------------------
 
@@ -141,6 +144,7 @@ __all__ = [
     "DROP_REASONS",
     "DYNAMODB_ERRORS",
     "LAMBDA_ERRORS",
+    "HANDLERS",
     "NAMESPACE",
     "RATE_LIMIT_VIOLATIONS",
     "SPECS",

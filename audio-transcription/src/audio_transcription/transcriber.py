@@ -9,16 +9,14 @@ from TRANSCRIBE_ERROR_TYPES, so the caller never sees SDK exceptions.
 - `InProcessTranscriber`: keeps the audio in memory and can be told to fail or to be slow;
   for tests and local runs.
 
-``TRANSCRIBER`` selects one: ``amazon`` (default) or ``in-process``; ``TRANSCRIBE_LANGUAGE_CODE``
-sets the language (default en-US).
+`services.transcriber_from_env` picks one by configuration.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from audio_transcription.audio_chunk import MEDIA_ENCODING, SAMPLE_RATE_HZ
@@ -64,18 +62,6 @@ class Transcriber(Protocol):
     def start_stream(self, session_id: str) -> TranscriptionStream:
         """Open a stream for a session; raises `TranscriptionError`."""
         ...
-
-
-def transcriber_from_env(environ: Mapping[str, str] | None = None) -> Transcriber:
-    env = os.environ if environ is None else environ
-    settings = StreamSettings(language_code=env.get("TRANSCRIBE_LANGUAGE_CODE") or "en-US")
-    if env.get("TRANSCRIBER", "").strip().lower() == "in-process":
-        return InProcessTranscriber(settings)
-    # Imported here: the SDK and awscrt load only in the function that transcribes.
-    from audio_transcription.transcribe_adapter import AmazonTranscribeStreaming
-
-    region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1"
-    return AmazonTranscribeStreaming(region, settings)
 
 
 class InProcessTranscriber:

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from audio_transcription import metrics_spec
-from session_management import common_specs
 from session_management import metrics_spec as session_spec
+from session_management.websocket_service import specs as common_specs
 from shared_metrics import Unit
 
 REQUIRED = {

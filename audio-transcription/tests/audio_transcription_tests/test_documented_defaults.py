@@ -4,7 +4,8 @@ literals."""
 from __future__ import annotations
 
 from audio_transcription.audio_buffer import SessionAudioBuffers
-from audio_transcription.transcriber import InProcessTranscriber, transcriber_from_env
+from audio_transcription.services import transcriber_from_env
+from audio_transcription.transcriber import InProcessTranscriber
 
 
 def test_buffers_hold_256_kib_per_session_for_32_sessions() -> None:

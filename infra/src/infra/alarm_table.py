@@ -28,7 +28,6 @@ from audio_transcription.metrics_spec import (
     TRANSCRIBE_STREAM_ATTEMPTS,
     TRANSCRIBE_STREAM_ERRORS,
 )
-from session_management.common_specs import HANDLER_INVOCATIONS, LAMBDA_ERRORS
 from session_management.metrics_spec import (
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
     CONTROL_MESSAGE_LATENCY,
@@ -36,6 +35,7 @@ from session_management.metrics_spec import (
     LISTENER_NOTIFICATION_FAILURES,
     RATE_LIMIT_VIOLATIONS,
 )
+from session_management.websocket_service.specs import HANDLER_INVOCATIONS, LAMBDA_ERRORS
 from shared_metrics import MetricSpec, Unit
 
 

@@ -49,7 +49,7 @@ from infra.alarm_table import (
 )
 from infra.drilldown import drilldown_text
 from infra.services import AGGREGATE, SERVICES, MonitoredService
-from session_management.common_specs import (
+from session_management.websocket_service.specs import (
     DYNAMODB_OPERATIONS,
     HANDLER_INVOCATIONS,
     LAMBDA_ERRORS,

@@ -23,9 +23,9 @@ from aws_cdk import aws_lambda as lambda_
 from audio_transcription.handlers import audio_processor
 from infra.services import AUDIO_TRANSCRIPTION, SESSION_MANAGEMENT, MonitoredService
 from session_management import store
+from session_management.control_actions import CONTROL_ACTIONS
 from session_management.handlers import connection, session_status
-from session_management.sessions import CONTROL_ACTIONS
-from session_management.websocket import CONNECT, DISCONNECT
+from session_management.websocket_service.events import CONNECT, DISCONNECT
 
 # API Gateway's route for messages no other route matches.
 DEFAULT_ROUTE = "$default"

@@ -15,7 +15,7 @@ from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import Construct
 
 from infra.functions import ConnectionMethod
-from session_management.websocket import CONNECT
+from session_management.websocket_service.events import CONNECT
 
 if TYPE_CHECKING:
     from infra.stack import WebSocketServiceStack

@@ -34,8 +34,6 @@ from infra_tests.issue_alarms import expanded
 from session_management import metrics_spec as session_spec
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
-from session_management.notifier import ManagementApi, ManagementApiFactory
-from session_management.rate_limit import RateLimitPolicy
 from session_management.services import SessionServices
 from session_management.testing.events import (
     connect_event,
@@ -45,6 +43,8 @@ from session_management.testing.events import (
 )
 from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import TABLES, LocalAws
+from session_management.websocket_service.management_api import ManagementApi, ManagementApiFactory
+from session_management.websocket_service.rate_limit import RateLimitPolicy
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.memory import MemorySink
 

@@ -32,7 +32,6 @@ from audio_transcription.transcriber import InProcessTranscriber
 from session_management import metrics_spec as session_spec
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
-from session_management.notifier import ManagementApi, ManagementApiFactory
 from session_management.services import SessionServices
 from session_management.testing.events import (
     connect_event,
@@ -43,6 +42,7 @@ from session_management.testing.events import (
 )
 from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import LocalAws
+from session_management.websocket_service.management_api import ManagementApi, ManagementApiFactory
 from shared_metrics import MetricsEmitter
 from shared_metrics.series import SeriesBatch
 from shared_metrics.sinks.base import MetricSink, PublishResult, total_datapoints

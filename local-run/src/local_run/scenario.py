@@ -91,8 +91,6 @@ from session_management import metrics_spec as session_spec
 from session_management.handlers import connection, session_status
 from session_management.handlers.session_status import GET_SESSION_STATUS
 from session_management.metrics import SessionMetrics
-from session_management.notifier import ManagementApi, ManagementApiFactory
-from session_management.rate_limit import RateLimiter, RateLimitPolicy
 from session_management.services import SessionServices
 from session_management.store import SessionStore, TableNames
 from session_management.testing.events import (
@@ -103,7 +101,9 @@ from session_management.testing.events import (
     websocket_event,
 )
 from session_management.testing.management_api_stub import ManagementApiStub
-from session_management.websocket import CONNECT
+from session_management.websocket_service.events import CONNECT
+from session_management.websocket_service.management_api import ManagementApi, ManagementApiFactory
+from session_management.websocket_service.rate_limit import RateLimiter, RateLimitPolicy
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.cloudwatch import CloudWatchSink
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV, AwsEmulator

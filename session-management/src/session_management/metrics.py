@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from session_management.common_metrics import ServiceMetrics
 from session_management.metrics_spec import (
     ACTION_TYPES,
     CONTROL_MESSAGE_LATENCY,
     CONTROL_MESSAGES_RECEIVED,
     CONTROL_MESSAGES_REJECTED,
     CONTROL_REJECTION_REASONS,
+    HANDLERS,
     LISTENER_NOTIFICATION_FAILURES,
     LISTENER_NOTIFICATION_LATENCY,
     LISTENERS_NOTIFIED,
@@ -19,6 +19,7 @@ from session_management.metrics_spec import (
     STATUS_QUERY_LATENCY,
     closed,
 )
+from session_management.websocket_service.service_metrics import ServiceMetrics
 from shared_metrics import Timer
 
 
@@ -26,6 +27,7 @@ class SessionMetrics(ServiceMetrics):
     """Metrics of `SessionManagement/WebSocket`."""
 
     NAMESPACE = NAMESPACE
+    HANDLERS = HANDLERS
 
     # -- control messages --------------------------------------------------------------------
 

@@ -8,7 +8,8 @@ connection ids never become dimensions: they travel as EMF log properties.
 
 from __future__ import annotations
 
-from session_management.common_specs import (
+from session_management.control_actions import CONTROL_ACTIONS
+from session_management.websocket_service.specs import (
     COMMON_ALARMED,
     COMMON_SPECS,
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
@@ -18,12 +19,14 @@ from session_management.common_specs import (
     RATE_LIMIT_VIOLATIONS,
     closed,
 )
-from session_management.sessions import CONTROL_ACTIONS
 from shared_metrics import MetricSpec, Unit
 
 NAMESPACE = "SessionManagement/WebSocket"
 
 # -- closed sets ----------------------------------------------------------------------------
+
+# The Lambda functions of this service (their handler modules), for LambdaErrors.
+HANDLERS = ("connection", "session_status", OTHER)
 
 # Control actions a speaker may send (the WebSocket route keys / "action" values).
 ACTION_TYPES = (*CONTROL_ACTIONS, OTHER)

@@ -9,22 +9,25 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from session_management.store import MAX_VOLUME, MIN_VOLUME, Session, SessionState, SessionStore
-from session_management.websocket import require_int
+from session_management.control_actions import (
+    END_SESSION,
+    MUTE,
+    PAUSE,
+    RESUME,
+    SET_VOLUME,
+    UNMUTE,
+)
+from session_management.session_model import MAX_VOLUME, MIN_VOLUME, Session, SessionState
+from session_management.store import SessionStore
+from session_management.websocket_service.events import require_int
 
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
-if TYPE_CHECKING:  # annotations only: the notifier imports the metric specs, which import this
+if TYPE_CHECKING:
     from typing import Any
 
     from session_management.notifier import BroadcastResult, ListenerNotifier
 
-PAUSE = "pauseBroadcast"
-RESUME = "resumeBroadcast"
-MUTE = "muteBroadcast"
-UNMUTE = "unmuteBroadcast"
-SET_VOLUME = "setVolume"
-END_SESSION = "endSession"
-CONTROL_ACTIONS = (PAUSE, RESUME, MUTE, UNMUTE, SET_VOLUME, END_SESSION)
 
 
 @dataclass(frozen=True)

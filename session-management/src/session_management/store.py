@@ -14,19 +14,34 @@ createdAt, endedAt. Connection items: sessionId, role (speaker/listener), connec
 ``expiresAt`` (epoch seconds) is each table's TTL attribute: connections whose $disconnect
 was missed and old sessions disappear on their own.
 
-The boto3 client honours ``AWS_ENDPOINT_URL`` (boto3 >= 1.28), so the same code talks to
-DynamoDB or to a local emulator by configuration. Failed calls raise `StoreError` with the
-operation and error code, which the handlers count as DynamoDBErrors; a failed condition
-("the session already exists") is a domain outcome, never an error.
+`SessionStore` is the repository of the session model (`session_model`); its calls go
+through `websocket_service.dynamodb`, so a failed call raises `StoreError` with the operation
+and error code, which the handlers count as DynamoDBErrors; a failed condition ("the session
+already exists") is a domain outcome, never an error. `create_tables` writes the schema
+above (for emulators and tests; on AWS the CDK stack owns the tables).
 """
 
 from __future__ import annotations
 
-import enum
 import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+
+from session_management.session_model import (
+    DEFAULT_VOLUME,
+    Connection,
+    JoinOutcome,
+    Role,
+    Session,
+    SessionState,
+)
+from session_management.websocket_service.dynamodb import (
+    TTL_ATTRIBUTE,
+    ConditionFailed,
+    call_dynamodb,
+    dynamodb_client,
+)
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
@@ -39,77 +54,12 @@ RATE_LIMIT_TABLE_ENV = "RATE_LIMIT_TABLE"
 
 # Global secondary index of the connections table: a session's connections.
 CONNECTIONS_BY_SESSION_INDEX = "bySession"
-TTL_ATTRIBUTE = "expiresAt"
 
 # API Gateway closes a WebSocket connection after 2 hours at most; a connection item older
 # than that belongs to a $disconnect that never arrived.
 CONNECTION_TTL_SECONDS = 3 * 3600
 # Sessions end with their speaker's connection (2 h at most); a day leaves time for support.
 SESSION_TTL_SECONDS = 24 * 3600
-
-MIN_VOLUME = 0
-MAX_VOLUME = 100
-DEFAULT_VOLUME = 100
-
-# A client that fails fast: a Lambda has seconds, not minutes. botocore retries throttling
-# and transient errors itself (standard mode) before a call counts as failed.
-_CONNECT_TIMEOUT_SECONDS = 2
-_READ_TIMEOUT_SECONDS = 3
-_MAX_ATTEMPTS = 3
-
-
-class SessionState(enum.StrEnum):
-    ACTIVE = "ACTIVE"
-    PAUSED = "PAUSED"
-    ENDED = "ENDED"
-
-
-class Role(enum.StrEnum):
-    SPEAKER = "speaker"
-    LISTENER = "listener"
-
-
-@dataclass(frozen=True)
-class Session:
-    session_id: str
-    speaker_connection_id: str
-    state: SessionState
-    muted: bool
-    volume: int
-    created_at: float  # epoch seconds
-    ended_at: float | None = None
-
-    @property
-    def ended(self) -> bool:
-        return self.state is SessionState.ENDED
-
-
-@dataclass(frozen=True)
-class Connection:
-    connection_id: str
-    session_id: str
-    role: Role
-    connected_at: float
-
-
-class JoinOutcome(enum.Enum):
-    JOINED = "joined"
-    SESSION_NOT_FOUND = "session_not_found"
-    SESSION_ENDED = "session_ended"
-
-
-class StoreError(Exception):
-    """A DynamoDB call failed (after botocore's retries)."""
-
-    def __init__(self, operation: str, code: str, message: str) -> None:
-        super().__init__(f"DynamoDB {operation} failed ({code}): {message}")
-        self.operation = operation
-        self.code = code
-
-
-class _ConditionFailed(Exception):
-    """A condition expression was false: the caller turns it into a domain outcome."""
-
 
 @dataclass(frozen=True)
 class TableNames:
@@ -126,48 +76,6 @@ class TableNames:
             connections=env.get(CONNECTIONS_TABLE_ENV) or default.connections,
             rate_limits=env.get(RATE_LIMIT_TABLE_ENV) or default.rate_limits,
         )
-
-
-def dynamodb_client() -> Any:
-    """A DynamoDB client configured by the environment (region, AWS_ENDPOINT_URL)."""
-    import boto3
-    from botocore.config import Config
-
-    return boto3.session.Session().client(
-        "dynamodb",
-        config=Config(
-            connect_timeout=_CONNECT_TIMEOUT_SECONDS,
-            read_timeout=_READ_TIMEOUT_SECONDS,
-            retries={"mode": "standard", "max_attempts": _MAX_ATTEMPTS},
-        ),
-    )
-
-
-def call_dynamodb(operation: str, call: Callable[..., Any], **kwargs: Any) -> Any:
-    """Make one DynamoDB call; failures become `StoreError` (or `_ConditionFailed`)."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
-        return call(**kwargs)
-    except ClientError as exc:
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code") or "Unknown")
-        if code == "ConditionalCheckFailedException":
-            raise _ConditionFailed(operation) from exc
-        if code == "TransactionCanceledException" and _only_conditions_failed(exc.response):
-            raise _ConditionFailed(operation) from exc
-        raise StoreError(operation, code, str(error.get("Message", exc))) from exc
-    except BotoCoreError as exc:  # no response at all: timeouts, connection refused
-        raise StoreError(operation, type(exc).__name__, str(exc)) from exc
-
-
-def _only_conditions_failed(response: Mapping[str, Any]) -> bool:
-    reasons = response.get("CancellationReasons") or []
-    codes = {r.get("Code") for r in reasons if isinstance(r, dict)} - {"None", None}
-    if codes:
-        return codes == {"ConditionalCheckFailed"}
-    # Some implementations only say so in the message.
-    return "ConditionalCheckFailed" in str(response.get("Error", {}).get("Message", ""))
 
 
 class SessionStore:
@@ -224,7 +132,7 @@ class SessionStore:
                     },
                 ],
             )
-        except _ConditionFailed:
+        except ConditionFailed:
             return False
         return True
 
@@ -276,7 +184,7 @@ class SessionStore:
                 ExpressionAttributeValues=values,
                 ReturnValues="ALL_NEW",
             )
-        except _ConditionFailed:
+        except ConditionFailed:
             return None
         return _session_from_item(response["Attributes"])
 
@@ -338,7 +246,7 @@ class SessionStore:
                     },
                 ],
             )
-        except _ConditionFailed:
+        except ConditionFailed:
             session = self.get_session(session_id)
             return JoinOutcome.SESSION_NOT_FOUND if session is None else JoinOutcome.SESSION_ENDED
         return JoinOutcome.JOINED

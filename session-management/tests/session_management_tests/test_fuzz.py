@@ -11,15 +11,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import event as event_stat
 from hypothesis import strategies as st
 
-from session_management.error_handling import LambdaHandler
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
 from session_management.metrics_spec import ACTION_TYPES
-from session_management.rate_limit import RateLimitPolicy
 from session_management.services import SessionServices
-from session_management.store import JoinOutcome
+from session_management.session_model import JoinOutcome
 from session_management.testing.local_aws import LocalAws
 from session_management.testing.metric_snapshot import counted
+from session_management.websocket_service.handler_guard import LambdaHandler
+from session_management.websocket_service.rate_limit import RateLimitPolicy
 from shared_metrics.sinks.memory import MemorySink
 
 # No rate limiting here: the fuzzer should reach the validation behind it.

@@ -7,8 +7,12 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from session_management.notifier import ManagementApi, NotificationError, management_endpoint
 from session_management.testing.local_aws import LocalAws
+from session_management.websocket_service.management_api import (
+    ManagementApi,
+    NotificationError,
+    management_endpoint,
+)
 from shared_metrics.testing.aws_emulator import unused_loopback_url
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from session_management.error_handling import LambdaHandler
 from session_management.handlers import connection, session_status
 from session_management.services import SessionServices
 from session_management.testing.events import (
@@ -17,6 +16,7 @@ from session_management.testing.events import (
 from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import SMALL_RATE_LIMITS, TABLES, LocalAws
 from session_management.testing.metric_snapshot import counted, sample_counts
+from session_management.websocket_service.handler_guard import LambdaHandler
 from shared_metrics.sinks.memory import MemorySink
 from shared_metrics.testing.emf_reader import read_datapoints
 

@@ -7,8 +7,9 @@ import pytest
 from hypothesis import find, given
 from hypothesis import strategies as st
 
-from session_management import common_specs, metrics_spec
-from session_management.common_specs import OTHER, closed
+from session_management import metrics_spec
+from session_management.websocket_service import specs as common_specs
+from session_management.websocket_service.specs import OTHER, closed
 from shared_metrics import MetricSpec, Unit
 
 REQUIRED = {
@@ -34,7 +35,7 @@ CLOSED_SETS = {
     "ErrorType": metrics_spec.NOTIFICATION_ERROR_TYPES,
     "Reason": metrics_spec.CONTROL_REJECTION_REASONS,
     "MessageType": common_specs.MESSAGE_TYPES,
-    "Handler": common_specs.HANDLERS,
+    "Handler": metrics_spec.HANDLERS,
     "Operation": common_specs.DYNAMODB_OPERATIONS,
     "ErrorCode": common_specs.DYNAMODB_ERROR_CODES,
 }

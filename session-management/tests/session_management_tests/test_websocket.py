@@ -10,10 +10,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from session_management.session_ids import check_session_id
 from session_management.testing.events import websocket_event
-from session_management.websocket import (
+from session_management.websocket_service.events import (
     RequestError,
-    check_session_id,
     parse_event,
     require_int,
     require_string,

@@ -21,17 +21,23 @@ from __future__ import annotations
 
 from audio_transcription.audio_chunk import AudioMessage, ChunkRejected, parse_send_audio
 from audio_transcription.services import AudioServices
-from session_management.error_handling import LazyHandler, guarded_handler
-from session_management.rate_limit import AUDIO, enforce_rate_limit
-from session_management.store import SessionState
-from session_management.websocket import RequestError, WebSocketRequest, parse_event, respond
+from session_management.session_model import SessionState
+from session_management.websocket_service.events import (
+    RequestError,
+    WebSocketRequest,
+    parse_event,
+    respond,
+)
+from session_management.websocket_service.handler_guard import LazyHandler, guarded_handler
+from session_management.websocket_service.message_types import AUDIO
+from session_management.websocket_service.rate_limit import enforce_rate_limit
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from session_management.error_handling import LambdaHandler
+    from session_management.websocket_service.handler_guard import LambdaHandler
 
 HANDLER_NAME = "audio_processor"
 SEND_AUDIO = "sendAudio"

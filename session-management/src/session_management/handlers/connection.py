@@ -19,39 +19,38 @@ from __future__ import annotations
 
 import logging
 
-from session_management.error_handling import LazyHandler, guarded_handler
+from session_management.control_actions import CONTROL_ACTIONS, END_SESSION
 from session_management.metrics import SessionMetrics
 from session_management.notifier import BroadcastResult
-from session_management.rate_limit import CONTROL, enforce_rate_limit
 from session_management.services import SessionServices
+from session_management.session_ids import check_session_id, optional_session_id
+from session_management.session_model import JoinOutcome, Role, Session
 from session_management.sessions import (
-    CONTROL_ACTIONS,
-    END_SESSION,
     SessionChange,
     broadcast_state,
     change_for,
     end_session,
     session_ended,
 )
-from session_management.store import JoinOutcome, Role, Session
-from session_management.structured_logging import log_json
-from session_management.websocket import (
+from session_management.websocket_service.events import (
     CONNECT,
     DISCONNECT,
     RequestError,
     WebSocketRequest,
-    check_session_id,
-    optional_session_id,
     parse_event,
     respond,
 )
+from session_management.websocket_service.handler_guard import LazyHandler, guarded_handler
+from session_management.websocket_service.message_types import CONTROL
+from session_management.websocket_service.rate_limit import enforce_rate_limit
+from session_management.websocket_service.structured_logging import log_json
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from session_management.error_handling import LambdaHandler
+    from session_management.websocket_service.handler_guard import LambdaHandler
 
 HANDLER_NAME = "connection"
 

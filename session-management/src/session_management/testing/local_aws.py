@@ -12,9 +12,10 @@ from __future__ import annotations
 from typing import Any
 from unittest import mock
 
-from session_management.rate_limit import RateLimiter, RateLimitPolicy
-from session_management.store import SessionStore, TableNames, dynamodb_client
+from session_management.store import SessionStore, TableNames
 from session_management.testing.management_api_stub import ManagementApiStub
+from session_management.websocket_service.dynamodb import dynamodb_client
+from session_management.websocket_service.rate_limit import RateLimiter, RateLimitPolicy
 from shared_metrics.testing.aws_emulator import AwsEmulator
 from shared_metrics.testing.lifecycle import StartStop
 

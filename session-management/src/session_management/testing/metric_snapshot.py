@@ -10,7 +10,7 @@ whatever the handler does (tests of what a handler does compare the rest;
 
 from __future__ import annotations
 
-from session_management.common_specs import HANDLER_INVOCATIONS
+from session_management.websocket_service.specs import HANDLER_INVOCATIONS
 from shared_metrics.sinks.memory import MemorySink
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]

@@ -19,8 +19,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-# Session ids come from clients and end up in DynamoDB keys, URLs and logs: keep them tame.
-SESSION_ID_PATTERN = re.compile(r"[A-Za-z0-9_-]{1,64}")
 # API Gateway connection ids are short base64-ish strings ("Ab1CdEfGhIJKLMA=").
 CONNECTION_ID_PATTERN = re.compile(r"[A-Za-z0-9_=+/-]{1,128}")
 # API Gateway refuses WebSocket messages over 128 KB; anything longer is not from it.
@@ -192,21 +190,3 @@ def require_int(body: Mapping[str, Any], name: str, *, minimum: int, maximum: in
             400, "InvalidField", f"field {name!r} must be within {minimum}..{maximum}, got {value}"
         )
     return value
-
-
-def check_session_id(value: object, source: str = "sessionId") -> str:
-    """A session id from a client, or a 400 explaining the accepted format."""
-    if value is None:
-        raise RequestError(400, "MissingField", f"{source} is required")
-    if not isinstance(value, str) or not SESSION_ID_PATTERN.fullmatch(value):
-        raise RequestError(
-            400,
-            "InvalidField",
-            f"{source} must be 1..64 characters of A-Z, a-z, 0-9, '_' or '-'",
-        )
-    return value
-
-
-def optional_session_id(body: Mapping[str, Any]) -> str | None:
-    value = body.get("sessionId")
-    return None if value is None else check_session_id(value)

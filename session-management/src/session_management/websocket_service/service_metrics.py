@@ -1,6 +1,7 @@
 """`ServiceMetrics`: what every WebSocket service's metrics emitter shares.
 
-`SessionMetrics` and `AudioMetrics` extend it with their domain methods. It wraps a
+Each service extends it with its domain methods, its `NAMESPACE` and its `HANDLERS` (the
+Handler values of LambdaErrors and HandlerInvocations, from its spec module). It wraps a
 `shared_metrics.MetricsEmitter`, so nothing here raises into a handler: a rejected value is
 counted and logged by the emitter, never thrown.
 """
@@ -9,13 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from session_management.common_specs import (
+from session_management.websocket_service.specs import (
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
     DYNAMODB_ERROR_CODES,
     DYNAMODB_ERRORS,
     DYNAMODB_OPERATIONS,
     HANDLER_INVOCATIONS,
-    HANDLERS,
     LAMBDA_ERROR_TYPES,
     LAMBDA_ERRORS,
     MESSAGE_TYPES,
@@ -51,6 +51,8 @@ class ServiceMetrics:
     """
 
     NAMESPACE: str
+    # The service's Lambda handlers (and Other): any other name is recorded as Other.
+    HANDLERS: tuple[str, ...]
 
     def __init__(self, emitter: MetricsEmitter | None = None) -> None:
         self.emitter = emitter if emitter is not None else emitter_from_env(self.NAMESPACE)
@@ -89,13 +91,13 @@ class ServiceMetrics:
 
     def emit_invocation(self, handler: str) -> None:
         """One invocation of ``handler``, counted whatever its outcome (the heartbeat)."""
-        self._count(HANDLER_INVOCATIONS, {"Handler": closed(handler, HANDLERS)})
+        self._count(HANDLER_INVOCATIONS, {"Handler": closed(handler, self.HANDLERS)})
 
     def emit_lambda_error(self, handler: str, error_type: str) -> None:
         self._count(
             LAMBDA_ERRORS,
             {
-                "Handler": closed(handler, HANDLERS),
+                "Handler": closed(handler, self.HANDLERS),
                 "ErrorType": closed(error_type, LAMBDA_ERROR_TYPES),
             },
         )

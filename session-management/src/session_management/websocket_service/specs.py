@@ -1,13 +1,15 @@
-"""Metrics both WebSocket services publish, declared once and shared by their spec modules.
+"""Metrics every WebSocket service publishes, declared once and shared by their spec modules.
 
-A `MetricSpec` carries no namespace (the emitter does), so session management and audio
-transcription publish these same specs under their own namespaces. The closed sets below are
-the only values their dimensions can take: `closed` maps anything else to ``Other``, so a
-client cannot create new metrics (each dimension value is a billed custom metric).
+A `MetricSpec` carries no namespace (the emitter does), so each service publishes these same
+specs under its own namespace. The closed sets below are the only values their dimensions can
+take: `closed` maps anything else to ``Other``, so a client cannot create new metrics (each
+dimension value is a billed custom metric). The Handler values are each service's own: its
+spec module declares them (`HANDLERS`), its `ServiceMetrics` subclass records with them.
 """
 
 from __future__ import annotations
 
+from session_management.websocket_service.message_types import AUDIO, CONTROL, STATUS
 from shared_metrics import MetricSpec, Unit
 
 OTHER = "Other"
@@ -21,13 +23,7 @@ def closed(value: object, allowed: tuple[str, ...]) -> str:
 # -- closed sets ----------------------------------------------------------------------------
 
 # Kinds of client message a per-connection rate limit applies to.
-CONTROL = "control"
-AUDIO = "audio"
-STATUS = "status"
 MESSAGE_TYPES = (CONTROL, AUDIO, STATUS, OTHER)
-
-# The Lambda functions (their handler modules), for LambdaErrors.
-HANDLERS = ("connection", "session_status", "audio_processor", OTHER)
 
 # Exception class names worth telling apart in LambdaErrors; any other class is "Other".
 LAMBDA_ERROR_TYPES = (

@@ -22,10 +22,10 @@ import threading
 import traceback
 from collections.abc import Callable
 
-from session_management.common_metrics import ServiceMetrics
-from session_management.store import StoreError
-from session_management.structured_logging import log_json
-from session_management.websocket import RequestError, error_response
+from session_management.websocket_service.dynamodb import StoreError
+from session_management.websocket_service.events import RequestError, error_response
+from session_management.websocket_service.service_metrics import ServiceMetrics
+from session_management.websocket_service.structured_logging import log_json
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
