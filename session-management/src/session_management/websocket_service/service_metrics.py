@@ -22,21 +22,12 @@ from session_management.websocket_service.specs import (
     RATE_LIMIT_VIOLATIONS,
     closed,
 )
-from shared_metrics import (
-    BoundSeries,
-    MetricsEmitter,
-    MetricSpec,
-    RejectedSeries,
-    Timer,
-    emitter_from_env,
-)
+from shared_metrics import MetricsEmitter, MetricSpec, Timer, emitter_from_env
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager
-
-Recorder = BoundSeries | RejectedSeries
 
 # EMF log properties (searchable in Logs Insights, never metrics).
 SESSION_ID_PROPERTY = "SessionId"
@@ -56,9 +47,6 @@ class ServiceMetrics:
 
     def __init__(self, emitter: MetricsEmitter | None = None) -> None:
         self.emitter = emitter if emitter is not None else emitter_from_env(self.NAMESPACE)
-        # Every series this service records, bound once (the emitter's fast path). Bounded:
-        # dimension values come from closed sets (`closed`), never from a request.
-        self._bound: dict[tuple[MetricSpec, tuple[tuple[str, str], ...]], Recorder] = {}
 
     # -- per invocation ----------------------------------------------------------------------
 
@@ -113,22 +101,18 @@ class ServiceMetrics:
 
     # -- helpers for subclasses --------------------------------------------------------------
 
-    def _series(self, spec: MetricSpec, dimensions: Mapping[str, str] | None = None) -> Recorder:
-        key = (spec, tuple(dimensions.items()) if dimensions else ())
-        series = self._bound.get(key)
-        if series is None:
-            series = self._bound[key] = self.emitter.series(spec, dimensions)
-        return series
+    # Through the emitter's cache of bound series (its fast path): each (spec, dimensions)
+    # is validated once; the dimension values come from closed sets, so it stays small.
 
     def _count(
         self, spec: MetricSpec, dimensions: Mapping[str, str] | None = None, amount: int = 1
     ) -> None:
-        self._series(spec, dimensions).count(amount)
+        self.emitter.record(spec, amount, dimensions)
 
     def _record(
         self, spec: MetricSpec, value: float, dimensions: Mapping[str, str] | None = None
     ) -> None:
-        self._series(spec, dimensions).record(value)
+        self.emitter.record(spec, value, dimensions)
 
     def _timer(self, spec: MetricSpec, dimensions: Mapping[str, str] | None = None) -> Timer:
         return self.emitter.timer(spec, dimensions)
