@@ -2,10 +2,10 @@
 
 Each `AlarmDefinition` (`alarm_definition`) names the metric it watches by its spec (never by
 a name written again), a statistic, a strict ``>`` threshold, a window, a severity and a short
-runbook: what the alarm means and what to check first. `CloudWatchAlarms` places a
-service-metric alarm in every service whose spec module marks the spec as alarmed (the common
-specs thus get one alarm per namespace), and each platform alarm on every resource of its
-kind: every function (AWS/Lambda), the WebSocket stage (AWS/ApiGateway), every table
+runbook: what the alarm means and what to check first. The plan (`alarm_plan.plan_alarms`)
+places a service-metric alarm in every service whose spec module marks the spec as alarmed
+(the common specs thus get one alarm per namespace), and each platform alarm on every resource
+of its kind: every function (AWS/Lambda), the WebSocket stage (AWS/ApiGateway), every table
 (AWS/DynamoDB), every alarm topic (AWS/SNS). Thresholds follow AWS's recommended alarms where
 AWS has one (CloudWatch user guide, "Best practice alarm recommendations"); where a window is
 shorter than AWS's (Duration 15 of 15, ConcurrentExecutions 10 of 10, SystemErrors 15 of 15),
