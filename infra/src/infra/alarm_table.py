@@ -1,32 +1,46 @@
 """The alarm set, as data: tune thresholds, windows and runbooks here, in one place.
 
-Each `AlarmDefinition` names the metric it watches by its spec (never by a name written
-again), a statistic, a strict ``>`` threshold, a window, a severity and a short runbook:
-what the alarm means and what to check first. `CloudWatchAlarms` places a service-metric
-alarm in every service whose spec module marks the spec as alarmed (the common specs thus
-get one alarm per namespace), and each platform alarm on every resource of its kind: every
-function (AWS/Lambda), the WebSocket stage (AWS/ApiGateway), every table (AWS/DynamoDB),
-every alarm topic (AWS/SNS). Thresholds follow AWS's recommended alarms where AWS has one
-(CloudWatch user guide, "Best practice alarm recommendations"); where a window is shorter
-than AWS's (Duration 15 of 15, ConcurrentExecutions 10 of 10, SystemErrors 15 of 15), it is
-because a live audio session cannot wait that long, and the runbook says what confirms it.
-
-Windows read like the issue: ``sustained(5)`` is "for 5 minutes" (every 1-minute period of
-the last 5 breaches), ``total_in(5)`` is "more than N in 5 minutes" (the sum over one
-5-minute period).
+Each `AlarmDefinition` (`alarm_definition`) names the metric it watches by its spec (never by
+a name written again), a statistic, a strict ``>`` threshold, a window, a severity and a short
+runbook: what the alarm means and what to check first. The plan (`alarm_plan.plan_alarms`)
+places a service-metric alarm in every service whose spec module marks the spec as alarmed
+(the common specs thus get one alarm per namespace), and each platform alarm on every resource
+of its kind: every function (AWS/Lambda), the WebSocket stage (AWS/ApiGateway), every table
+(AWS/DynamoDB), every alarm topic (AWS/SNS). Thresholds follow AWS's recommended alarms where
+AWS has one (CloudWatch user guide, "Best practice alarm recommendations"); where a window is
+shorter than AWS's (Duration 15 of 15, ConcurrentExecutions 10 of 10, SystemErrors 15 of 15),
+it is because a live audio session cannot wait that long, and the runbook says what confirms
+it.
 """
 
 from __future__ import annotations
-
-import enum
-from dataclasses import dataclass
-from datetime import timedelta
 
 from audio_transcription.metrics_spec import (
     AUDIO_BUFFER_OVERFLOWS,
     AUDIO_PROCESSING_LATENCY,
     TRANSCRIBE_STREAM_ATTEMPTS,
     TRANSCRIBE_STREAM_ERRORS,
+)
+from infra.alarm_definition import (
+    MAXIMUM,
+    P90,
+    P95,
+    SUM,
+    AlarmDefinition,
+    ApiGatewayMetric,
+    ErrorRate,
+    Heartbeat,
+    LambdaErrorRate,
+    LambdaMetric,
+    Limit,
+    ServiceMetric,
+    Severity,
+    TableSystemErrors,
+    TableThrottles,
+    TopicDeliveryFailures,
+    m_of_n,
+    sustained,
+    total_in,
 )
 from session_management.metrics_spec import (
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
@@ -35,224 +49,6 @@ from session_management.metrics_spec import (
     LISTENER_NOTIFICATION_FAILURES,
     RATE_LIMIT_VIOLATIONS,
 )
-from session_management.websocket_service.specs import HANDLER_INVOCATIONS, LAMBDA_ERRORS
-from shared_metrics import MetricSpec, Unit
-
-
-class Severity(enum.Enum):
-    """Where an alarm notifies: each severity has its own SNS topic."""
-
-    CRITICAL = "Critical"
-    WARNING = "Warning"
-
-
-# CloudWatch statistics the table uses.
-P90 = "p90"
-P95 = "p95"
-SUM = "Sum"
-MAXIMUM = "Maximum"
-
-MINUTE = timedelta(minutes=1)
-
-
-# -- what an alarm watches --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ServiceMetric:
-    """The aggregate series of one spec, in each service that marks the spec as alarmed."""
-
-    spec: MetricSpec
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return (self.spec,)
-
-
-@dataclass(frozen=True)
-class ErrorRate:
-    """``100 * errors / attempts`` in percent, per service; 0 when there were no attempts."""
-
-    errors: MetricSpec
-    attempts: MetricSpec
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return (self.errors, self.attempts)
-
-
-@dataclass(frozen=True)
-class LambdaErrorRate:
-    """Failed requests of one function in percent of its invocations: unhandled failures
-    (AWS/Lambda ``Errors``: crashes, timeouts, out of memory) plus the exceptions the handler
-    guard answers with a 500 (``LambdaErrors`` by Handler, in the function's namespace),
-    over AWS/Lambda ``Invocations``. A period with fewer than ``min_failures`` failed
-    requests counts as 0 %: one failure at very low traffic is not an incident."""
-
-    min_failures: int
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-    @property
-    def function_specs(self) -> tuple[tuple[MetricSpec, tuple[str, ...]], ...]:
-        return ((LAMBDA_ERRORS, HANDLER_DIMENSION),)
-
-
-class Limit(enum.Enum):
-    """What a relative threshold is a fraction of, read from the deployed function."""
-
-    TIMEOUT_MS = "the function's timeout"
-    CONCURRENCY = "the function's concurrency limit"
-
-
-@dataclass(frozen=True)
-class LambdaMetric:
-    """An AWS/Lambda metric of one function (FunctionName); with ``relative_to``, the
-    threshold is a fraction of that limit of the function."""
-
-    metric_name: str
-    relative_to: Limit | None = None
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-    @property
-    def function_specs(self) -> tuple[tuple[MetricSpec, tuple[str, ...]], ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class Heartbeat:
-    """1 in a period where AWS/Lambda counted invocations of the function but none of its
-    own ``HandlerInvocations`` arrived (instrumentation dropped, EMF not extracted, a bad
-    metrics release), else 0; 0 too without traffic."""
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-    @property
-    def function_specs(self) -> tuple[tuple[MetricSpec, tuple[str, ...]], ...]:
-        return ((HANDLER_INVOCATIONS, HANDLER_DIMENSION),)
-
-
-@dataclass(frozen=True)
-class ApiGatewayMetric:
-    """An AWS/ApiGateway metric of the WebSocket stage (ApiId, Stage)."""
-
-    metric_name: str
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class TableThrottles:
-    """AWS/DynamoDB ReadThrottleEvents + WriteThrottleEvents of one table (TableName)."""
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class TableSystemErrors:
-    """AWS/DynamoDB SystemErrors of one table, summed over the operations the services call
-    (DynamoDB publishes it per TableName and Operation)."""
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class TopicDeliveryFailures:
-    """AWS/SNS NumberOfNotificationsFailed of the alarm topic of ``topic`` (TopicName)."""
-
-    topic: Severity
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-FunctionSource = LambdaErrorRate | LambdaMetric | Heartbeat
-PlatformSource = FunctionSource | ApiGatewayMetric | TableThrottles | TableSystemErrors | (
-    TopicDeliveryFailures
-)
-MetricSource = ServiceMetric | ErrorRate | PlatformSource
-
-# The custom dimension set by which function-scoped alarms read a service metric.
-HANDLER_DIMENSION = ("Handler",)
-
-
-@dataclass(frozen=True)
-class Window:
-    """How long a threshold must be breached: M of N periods of the given length."""
-
-    period: timedelta
-    evaluation_periods: int
-    datapoints_to_alarm: int
-
-    def __post_init__(self) -> None:
-        seconds = self.period.total_seconds()
-        if seconds < 60 or seconds % 60:
-            raise ValueError(f"alarm periods are whole minutes, got {self.period}")
-        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
-            raise ValueError("datapoints_to_alarm must be within 1..evaluation_periods")
-
-    @property
-    def period_seconds(self) -> int:
-        return int(self.period.total_seconds())
-
-
-def sustained(minutes: int) -> Window:
-    """Breached in every 1-minute period for ``minutes`` minutes."""
-    return Window(MINUTE, minutes, minutes)
-
-
-def m_of_n(m: int, n: int) -> Window:
-    """Breached in at least ``m`` of the last ``n`` 1-minute periods."""
-    return Window(MINUTE, n, m)
-
-
-def total_in(minutes: int) -> Window:
-    """The total over one ``minutes``-long period ("more than N in 5 minutes")."""
-    return Window(timedelta(minutes=minutes), 1, 1)
-
-
-@dataclass(frozen=True)
-class AlarmDefinition:
-    key: str  # the alarm's part of its name, unique within a scope (service or function)
-    severity: Severity
-    source: MetricSource
-    statistic: str
-    threshold: float  # strictly greater than this breaches
-    window: Window
-    meaning: str  # what it means when it fires
-    first_check: str  # the runbook's first step
-
-    @property
-    def unit_suffix(self) -> str:
-        """How the threshold reads: ``100 ms``, ``5 %``, ``10``."""
-        source = self.source
-        if isinstance(source, ErrorRate | LambdaErrorRate):
-            return " %"
-        if isinstance(source, ServiceMetric):
-            return _UNIT_SUFFIXES.get(source.spec.unit, "")
-        if isinstance(source, LambdaMetric) and source.metric_name == "Duration":
-            return " ms"
-        return ""
-
-
-_UNIT_SUFFIXES = {Unit.MILLISECONDS: " ms", Unit.SECONDS: " s", Unit.MICROSECONDS: " us"}
-
-
-# -- the alarms ------------------------------------------------------------------------------
 
 CRITICAL = Severity.CRITICAL
 WARNING = Severity.WARNING

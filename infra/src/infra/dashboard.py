@@ -30,7 +30,7 @@ from audio_transcription.metrics_spec import (
     TRANSCRIBE_STREAM_ERRORS,
     TRANSCRIBE_STREAM_INIT_LATENCY,
 )
-from infra.alarm_table import (
+from infra.alarm_definition import (
     MINUTE,
     P95,
     SUM,
@@ -40,13 +40,9 @@ from infra.alarm_table import (
     ServiceMetric,
     Severity,
 )
-from infra.alarms import (
-    CloudWatchAlarms,
-    PlannedAlarm,
-    error_rate,
-    metric_for,
-    service_metric,
-)
+from infra.alarm_metrics import error_rate, metric_for, service_metric
+from infra.alarm_plan import PlannedAlarm
+from infra.alarms import CloudWatchAlarms
 from infra.drilldown import QUERIES, RULES
 from infra.drilldown_construct import DrillDown
 from infra.services import SERVICES, MonitoredService

@@ -9,14 +9,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from infra.alarm_table import ALARMS, AlarmDefinition, LambdaMetric
-from infra.alarms import (
-    MonitoredFunction,
-    PlannedAlarm,
-    Resources,
-    plan_alarms,
-    window_text,
-)
+from infra.alarm_definition import AlarmDefinition, LambdaMetric
+from infra.alarm_descriptions import window_text
+from infra.alarm_plan import PlannedAlarm, plan_alarms
+from infra.alarm_resources import MonitoredFunction, Resources
+from infra.alarm_table import ALARMS
 from infra.drilldown import QUERIES, RULES
 from infra.failure_catalog import CATALOG
 from infra.functions import FUNCTIONS, Table

@@ -2,7 +2,7 @@
 must catch it, and the local-run phase(s) that prove they do.
 
 Alarms are named by their keys (the alarm name without the ``<stack>-`` prefix, made by
-`infra.alarms.alarm_name`). Tests hold the catalog to the alarm plan both ways (every alarm
+`infra.alarm_names.alarm_name`). Tests hold the catalog to the alarm plan both ways (every alarm
 catches something here, every entry names only alarms that exist), and the local run holds
 it to its phases (each entry's alarms are designed to fire in one of its phases).
 """
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.alarm_table import Severity
-from infra.alarms import SERVICE_DEGRADED_KEY, STAGE_SCOPE, alarm_name, topic_scope
+from infra.alarm_definition import Severity
+from infra.alarm_names import SERVICE_DEGRADED_KEY, STAGE_SCOPE, alarm_name, topic_scope
 from infra.functions import FUNCTIONS, Table
 from infra.services import AUDIO_TRANSCRIPTION, SESSION_MANAGEMENT
 

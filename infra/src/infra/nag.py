@@ -9,16 +9,48 @@ is not listed here, and on any acknowledgment whose finding no longer occurs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import Construct
 
-from infra.functions import ConnectionMethod
 from session_management.websocket_service.events import CONNECT
 
+# Not `typing.TYPE_CHECKING`: one convention across the repository (the handlers avoid
+# importing typing).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from infra.stack import WebSocketServiceStack
+    from collections.abc import Mapping
+
+    from aws_cdk import aws_apigatewayv2 as apigw
+    from aws_cdk import aws_iam as iam
+    from aws_cdk import aws_lambda as lambda_
+
+    from infra.functions import ConnectionMethod, FunctionSpec
+
+
+class NaggedStack(Protocol):
+    """What the acknowledgments read from `stack.WebSocketServiceStack`: the constructs that
+    carry findings and the settings that decide which occur. A protocol, because the stack
+    applies the acknowledgments while it is built: naming the stack here would make the two
+    modules import each other."""
+
+    @property
+    def routes(self) -> Mapping[str, apigw.WebSocketRoute]: ...
+    @property
+    def connect_authorizer(self) -> apigw.IWebSocketRouteAuthorizer | None: ...
+    @property
+    def api_gateway_logging_role(self) -> iam.Role | None: ...
+    @property
+    def api(self) -> apigw.WebSocketApi: ...
+    @property
+    def stage(self) -> apigw.WebSocketStage: ...
+    @property
+    def function_specs(self) -> tuple[FunctionSpec, ...]: ...
+    @property
+    def roles(self) -> Mapping[str, iam.Role]: ...
+    @property
+    def functions(self) -> Mapping[str, lambda_.Function]: ...
 
 
 @dataclass(frozen=True)
@@ -71,7 +103,7 @@ RUNTIME = (
 )
 
 
-def acknowledgments(stack: WebSocketServiceStack) -> list[Acknowledged]:
+def acknowledgments(stack: NaggedStack) -> list[Acknowledged]:
     """What the stack acknowledges, on the narrowest construct that carries the finding."""
     acks: list[Acknowledged] = []
     for route_key, route in stack.routes.items():
@@ -89,7 +121,7 @@ def acknowledgments(stack: WebSocketServiceStack) -> list[Acknowledged]:
                 API_GATEWAY_LOGGING_ROLE,
             )
         )
-    api_id = Stack.of(stack).get_logical_id(stack.api.node.default_child)  # type: ignore[arg-type]
+    api_id = Stack.of(stack.api).get_logical_id(stack.api.node.default_child)  # type: ignore[arg-type]
     for spec in stack.function_specs:
         role = stack.roles[spec.label]
         for method in spec.connection_methods:
@@ -106,16 +138,14 @@ def acknowledgments(stack: WebSocketServiceStack) -> list[Acknowledged]:
     return acks
 
 
-def acknowledge_findings(stack: WebSocketServiceStack) -> list[Acknowledged]:
+def acknowledge_findings(stack: NaggedStack) -> list[Acknowledged]:
     acks = acknowledgments(stack)
     for ack in acks:
         Validations.of(ack.construct).acknowledge(Acknowledgment(id=ack.finding, reason=ack.reason))
     return acks
 
 
-def _nag_connections_arn(
-    api_id: str, stack: WebSocketServiceStack, method: ConnectionMethod
-) -> str:
+def _nag_connections_arn(api_id: str, stack: NaggedStack, method: ConnectionMethod) -> str:
     """`WebSocketServiceStack.connections_arn` as cdk-nag spells it in a finding id."""
     return (
         f"arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<{api_id}>/"

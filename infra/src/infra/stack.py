@@ -40,7 +40,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from infra.alarm_table import Severity
+from infra.alarm_definition import Severity
 from infra.alarms import DEFAULT_ACCOUNT_CONCURRENCY, CloudWatchAlarms
 from infra.dashboard import ServiceDashboard
 from infra.drilldown import ACCESS_LOGS

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.alarm_table import (
-    ALARMS,
+from infra.alarm_definition import (
     MINUTE,
     AlarmDefinition,
     ServiceMetric,
@@ -15,16 +14,11 @@ from infra.alarm_table import (
     sustained,
     total_in,
 )
-from infra.alarms import (
-    MAX_DESCRIPTION_CHARS,
-    AlarmPlanError,
-    MonitoredFunction,
-    PlannedAlarm,
-    Resources,
-    alarm_name,
-    composite_alarm_name,
-    plan_alarms,
-)
+from infra.alarm_descriptions import MAX_DESCRIPTION_CHARS
+from infra.alarm_names import alarm_name, composite_alarm_name
+from infra.alarm_plan import AlarmPlanError, PlannedAlarm, plan_alarms
+from infra.alarm_resources import MonitoredFunction, Resources
+from infra.alarm_table import ALARMS
 from infra.functions import FUNCTIONS
 from infra.services import AGGREGATE, SERVICES, MonitoredService
 from infra_tests.issue_alarms import (

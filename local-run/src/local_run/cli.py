@@ -35,8 +35,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from infra.alarm_table import Severity
-from infra.alarms import (
+from infra.alarm_definition import Severity
+from infra.alarm_resources import (
     API_GATEWAY_NAMESPACE,
     DYNAMODB_NAMESPACE,
     LAMBDA_NAMESPACE,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from infra.alarms import SNS_NAMESPACE
+from infra.alarm_resources import SNS_NAMESPACE
 from local_run.evaluator import AlarmState, Evaluation, InMemoryMetricStore, MetricStore, evaluate
 from local_run.metric_source import RoutedStore
 from local_run.template_alarms import TemplateAlarms

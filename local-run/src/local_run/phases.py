@@ -1,6 +1,6 @@
 """The local run's phases, as data: what each simulates (its fault and how big), and which
 alarms it is designed to fire (alarm keys: the alarm names without the ``<stack>-`` prefix,
-made by `infra.alarms.alarm_name`). `local_run.scenario` simulates them; infra's failure
+made by `infra.alarm_names.alarm_name`). `local_run.scenario` simulates them; infra's failure
 catalog names the phase that proves each failure class.
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from infra import failure_catalog as catalog
-from infra.alarm_table import Severity
-from infra.alarms import STAGE_SCOPE, topic_scope
+from infra.alarm_definition import Severity
+from infra.alarm_names import STAGE_SCOPE, topic_scope
 
 ABUSERS_PER_SERVICE = 11  # 11 x 10 violations > 100 in one minute; 11 closed > 10
 LISTENERS_GONE_PER_MINUTE = 14  # 14 x 5 min = 70 notification failures > 50

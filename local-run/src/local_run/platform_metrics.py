@@ -36,7 +36,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from infra.alarms import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
+from infra.alarm_resources import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
 from local_run.evaluator import InMemoryMetricStore
 from shared_metrics.series import SeriesBatch
 from shared_metrics.sinks.base import MetricSink, PublishResult, total_datapoints

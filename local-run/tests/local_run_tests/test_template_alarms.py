@@ -10,8 +10,8 @@ import pytest
 
 from audio_transcription.metrics_spec import AUDIO_PROCESSING_LATENCY
 from audio_transcription.metrics_spec import NAMESPACE as AUDIO_NAMESPACE
-from infra.alarm_table import Severity
-from infra.alarms import alarm_name, composite_alarm_name
+from infra.alarm_definition import Severity
+from infra.alarm_names import alarm_name, composite_alarm_name
 from infra.stack import WebSocketServiceStack
 from local_run.cli import synthesized_alarms
 from local_run.evaluator import AlarmState, InMemoryMetricStore, aligned, evaluate
