@@ -3,8 +3,9 @@ are written. The emitter (`audio_transcription.metrics`), the alarms and the das
 
 Dimension policy as in `session_management.metrics_spec`: the aggregate series always, plus
 one low-cardinality dimension from a closed set where it helps; session ids only as EMF log
-properties. The four metrics both services publish are declared once in
-`session_management.common_specs` and re-exported here.
+properties. The metrics every WebSocket service publishes are declared once in
+`session_management.websocket_service.specs` and re-exported here; `HANDLERS` names this
+service's handlers.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Session management for the live-broadcast WebSocket API.
 
-Owns the data model (sessions, connections, rate-limit counters in DynamoDB), the WebSocket
-plumbing shared by every handler (event parsing, responses, listener notifications, error
-handling) and the `SessionManagement/WebSocket` metrics. The audio-transcription service
-builds on the same modules.
+`websocket_service` holds what every WebSocket service shares (event parsing, the handler
+guard, rate limiting, DynamoDB calls, the Management API, the common metrics); it knows no
+service. Around it: the session domain (sessions, connections, control actions, listener
+notifications, their DynamoDB store), the `SessionManagement/WebSocket` metrics and the two
+Lambda handlers. The audio-transcription service builds on `websocket_service` and on the
+session domain where it checks sessions.
 """
