@@ -55,13 +55,15 @@ import urllib.request
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import handler_replay
 import zip_cold_start
 
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
 
+# One convention across the repository (the handlers avoid importing typing).
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from shared_metrics.sinks.base import MetricSink
 
