@@ -43,6 +43,7 @@ from infra.alarms import (
     SNS_NAMESPACE,
 )
 from infra.functions import Table
+from local_run.alarm_model import MetricStat, TemplateAlarms
 from local_run.contributor_insights import Contributor, Rule, insight_rules, top_contributors
 from local_run.evaluator import AlarmState, Evaluation, MetricStore
 from local_run.metric_source import (
@@ -63,7 +64,7 @@ from local_run.scenario import (
     log_group_name,
     run_scenario,
 )
-from local_run.template_alarms import MetricStat, TemplateAlarms, read_alarms
+from local_run.template_alarms import read_alarms
 from session_management.store import TableNames
 
 # The AWS namespaces the run's own records answer (what those services would publish).

@@ -61,22 +61,17 @@ from functools import lru_cache
 from typing import Protocol
 
 from local_run import metric_math
-from local_run.template_alarms import (
+from local_run.alarm_model import (
     PERCENTILE,
-    AllOf,
-    AnyOf,
     CompositeAlarm,
-    Constant,
     Dimensions,
     MetricAlarm,
     MetricId,
     MetricStat,
-    Not,
-    Rule,
-    StateIs,
     TemplateAlarms,
     TreatMissingData,
 )
+from local_run.alarm_rule import AllOf, AnyOf, Constant, Not, Rule, StateIs
 
 Distribution = Mapping[float, float]  # value -> count
 Observation = tuple[float, Distribution]

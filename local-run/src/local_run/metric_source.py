@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from local_run.alarm_model import MetricId, MetricStat
 from local_run.evaluator import (
     InMemoryMetricStore,
     MetricStore,
@@ -36,7 +37,6 @@ from local_run.evaluator import (
     dimension_key,
     stat_value,
 )
-from local_run.template_alarms import MetricId, MetricStat
 
 # moto's defaults: the account it answers as, and the region AwsEmulator's clients use.
 MOTO_ACCOUNT = "123456789012"

@@ -17,9 +17,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from infra.alarms import SNS_NAMESPACE
+from local_run.alarm_model import TemplateAlarms
 from local_run.evaluator import AlarmState, Evaluation, InMemoryMetricStore, MetricStore, evaluate
 from local_run.metric_source import RoutedStore
-from local_run.template_alarms import TemplateAlarms
 
 MAX_ROUNDS = 6
 

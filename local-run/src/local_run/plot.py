@@ -13,8 +13,8 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
+from local_run.alarm_model import MetricAlarm, TemplateAlarms
 from local_run.evaluator import AlarmState, Evaluation, MetricStore, aligned, datapoint
-from local_run.template_alarms import MetricAlarm, TemplateAlarms
 
 Span = tuple[str, float, float]  # (label, start, end) in epoch seconds
 

@@ -2,6 +2,17 @@ from __future__ import annotations
 
 import pytest
 
+from local_run.alarm_model import (
+    ComparisonOperator,
+    CompositeAlarm,
+    MetricAlarm,
+    MetricId,
+    MetricQuery,
+    MetricStat,
+    TemplateAlarms,
+    TreatMissingData,
+)
+from local_run.alarm_rule import AnyOf, StateIs
 from local_run.evaluator import (
     AlarmState,
     EvaluationError,
@@ -10,18 +21,6 @@ from local_run.evaluator import (
     datapoint,
     evaluate,
     evaluate_alarm,
-)
-from local_run.template_alarms import (
-    AnyOf,
-    ComparisonOperator,
-    CompositeAlarm,
-    MetricAlarm,
-    MetricId,
-    MetricQuery,
-    MetricStat,
-    StateIs,
-    TemplateAlarms,
-    TreatMissingData,
 )
 
 NS = "Test/Service"
