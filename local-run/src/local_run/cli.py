@@ -45,13 +45,14 @@ from infra.alarms import (
 from infra.functions import Table
 from local_run.alarm_model import MetricStat, TemplateAlarms
 from local_run.contributor_insights import Contributor, Rule, insight_rules, top_contributors
-from local_run.evaluator import AlarmState, Evaluation, MetricStore
+from local_run.evaluator import AlarmState, Evaluation
 from local_run.metric_source import (
     GetMetricDataSource,
     MotoBackendSource,
     RoutedStore,
     read_settled,
 )
+from local_run.metric_store import MetricStore
 from local_run.notifications import Notification, evaluate_with_notifications, sns_metrics
 from local_run.phases import PHASE_NAMES, phases_named
 from local_run.scenario import (

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 
 from infra.alarms import SNS_NAMESPACE
 from local_run.alarm_model import TemplateAlarms
-from local_run.evaluator import AlarmState, Evaluation, InMemoryMetricStore, MetricStore, evaluate
+from local_run.evaluator import AlarmState, Evaluation, evaluate
 from local_run.metric_source import RoutedStore
+from local_run.metric_store import InMemoryMetricStore, MetricStore
 
 MAX_ROUNDS = 6
 

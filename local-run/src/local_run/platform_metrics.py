@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from infra.alarms import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
-from local_run.evaluator import InMemoryMetricStore
+from local_run.metric_store import InMemoryMetricStore
 from shared_metrics.series import SeriesBatch
 from shared_metrics.sinks.base import PublishResult, total_datapoints
 from shared_metrics.sinks.emf import EmfSink

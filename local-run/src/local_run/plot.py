@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from local_run.alarm_model import MetricAlarm, TemplateAlarms
-from local_run.evaluator import AlarmState, Evaluation, MetricStore, aligned, datapoint
+from local_run.evaluator import AlarmState, Evaluation, datapoint
+from local_run.metric_statistics import aligned
+from local_run.metric_store import MetricStore
 
 Span = tuple[str, float, float]  # (label, start, end) in epoch seconds
 
