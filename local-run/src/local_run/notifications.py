@@ -56,8 +56,13 @@ def notifications(
             topic = topic_names.get(action)
             if topic is not None:
                 sent.append(
-                    Notification(change.timestamp, change.alarm, change.new, topic,
-                                 not down(change.timestamp))
+                    Notification(
+                        change.timestamp,
+                        change.alarm,
+                        change.new,
+                        topic,
+                        not down(change.timestamp),
+                    )
                 )
     return tuple(sent)
 

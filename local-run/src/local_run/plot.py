@@ -117,7 +117,8 @@ def write_plot(
         ax.set_xlabel("minutes", fontsize=8)
     fig.suptitle(
         f"{title}: per period, the value each alarm compares (blue; gaps: no data), its "
-        "threshold (dashed red), in ALARM (red band)", fontsize=10,
+        "threshold (dashed red), in ALARM (red band)",
+        fontsize=10,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     out = Path(path)

@@ -21,11 +21,11 @@ from local_run.alarm_model import (
     TreatMissingData,
 )
 from local_run.alarm_rule import AllOf, AnyOf, Not, StateIs
-from local_run.cli import synthesized_alarms
 from local_run.evaluator import AlarmState, evaluate
 from local_run.intrinsics import TemplateAlarmError
 from local_run.metric_statistics import aligned
 from local_run.metric_store import InMemoryMetricStore
+from local_run.stack_alarms import synthesized_alarms
 from local_run.template_alarms import read_alarms, read_template_file
 from local_run_tests.conftest import STACK_NAME
 
