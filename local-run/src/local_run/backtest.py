@@ -24,8 +24,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from local_run.backend import require_reachable
 from local_run.evaluator import AlarmState, Evaluation, evaluate, lookback_seconds
+from local_run.local_names import STACK_NAME, function_name
 from local_run.metric_source import GetMetricDataSource
+from local_run.stack_alarms import alarm_key, select_alarms, synthesized_alarms
 
 DAY = 86_400
 
@@ -59,8 +62,6 @@ def _parse_time(text: str, what: str, parser: argparse.ArgumentParser) -> float:
 
 
 def parse_args(argv: Sequence[str], now: float | None = None) -> argparse.Namespace:
-    from local_run.cli import STACK_NAME, require_reachable
-
     parser = argparse.ArgumentParser(
         prog="local-run backtest",
         description="Evaluate every alarm of the synthesized template on past metric data "
@@ -76,7 +77,10 @@ def parse_args(argv: Sequence[str], now: float | None = None) -> argparse.Namesp
     )
     parser.add_argument("--stack-name", default=STACK_NAME, help="the alarms' name prefix")
     parser.add_argument(
-        "--function-name", action="append", default=[], metavar="LABEL=NAME",
+        "--function-name",
+        action="append",
+        default=[],
+        metavar="LABEL=NAME",
         help="a Lambda function's deployed name (default: <stack name>-<label>)",
     )
     args = parser.parse_args(argv)
@@ -93,9 +97,7 @@ def parse_args(argv: Sequence[str], now: float | None = None) -> argparse.Namesp
     else:
         parser.error("give a window: --start (and --end) or --days")
     if start >= end:
-        parser.error(
-            f"empty or inverted window: start {_iso(start)} is not before end {_iso(end)}"
-        )
+        parser.error(f"empty or inverted window: start {_iso(start)} is not before end {_iso(end)}")
     args.window = (start, end)
     names: dict[str, str] = {}
     for item in args.function_name:
@@ -121,22 +123,25 @@ def main(argv: Sequence[str]) -> int:
     import botocore.exceptions
 
     from infra.functions import FUNCTIONS
-    from local_run.cli import alarm_key, select_alarms, synthesized_alarms
-    from local_run.scenario import function_name
 
     try:
         client = boto3.session.Session().client(
             "cloudwatch", endpoint_url=args.endpoint_url, region_name=args.region
         )
     except botocore.exceptions.NoRegionError:
-        print("local-run backtest: error: no AWS region: give --region or set "
-              "AWS_DEFAULT_REGION", file=sys.stderr)
+        print(
+            "local-run backtest: error: no AWS region: give --region or set " "AWS_DEFAULT_REGION",
+            file=sys.stderr,
+        )
         return 2
     labels = {f.label for f in FUNCTIONS}
     unknown_labels = sorted(set(args.function_names) - labels)
     if unknown_labels:
-        print(f"local-run backtest: error: unknown function label(s) "
-              f"{', '.join(unknown_labels)}; known: {', '.join(sorted(labels))}", file=sys.stderr)
+        print(
+            f"local-run backtest: error: unknown function label(s) "
+            f"{', '.join(unknown_labels)}; known: {', '.join(sorted(labels))}",
+            file=sys.stderr,
+        )
         return 2
     function_names = {
         label: args.function_names.get(label, function_name(args.stack_name, label))
@@ -144,9 +149,12 @@ def main(argv: Sequence[str]) -> int:
     }
     print("synthesizing the stack (CDK) ...", file=sys.stderr)
     alarms = synthesized_alarms(args.stack_name, function_names)
-    print("local-run backtest: note: tables, alarm topics and the API are read under the local "
-          "run's names (local-*, <stack>-<Severity>-alarms, local-websocket-api), not the "
-          "deployed stack's: their platform alarms see no data here", file=sys.stderr)
+    print(
+        "local-run backtest: note: tables, alarm topics and the API are read under the local "
+        "run's names (local-*, <stack>-<Severity>-alarms, local-websocket-api), not the "
+        "deployed stack's: their platform alarms see no data here",
+        file=sys.stderr,
+    )
     only, error = select_alarms(alarms, args.stack_name, args.alarm)
     if error is not None:
         print(f"local-run backtest: error: {error}", file=sys.stderr)
@@ -172,6 +180,8 @@ def main(argv: Sequence[str]) -> int:
         if only and name not in only:
             continue
         s = summary[name]
-        print(f"  {s.times_in_alarm:>14}  {s.seconds_in_alarm / 60:>16.0f}  "
-              f"{alarm_key(name, args.stack_name)}")
+        print(
+            f"  {s.times_in_alarm:>14}  {s.seconds_in_alarm / 60:>16.0f}  "
+            f"{alarm_key(name, args.stack_name)}"
+        )
     return 0

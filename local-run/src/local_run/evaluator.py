@@ -1,23 +1,8 @@
 """CloudWatch alarm semantics over metric data held in memory.
 
-Metric data: a `MetricStore` maps one series (namespace, name, EXACT dimension set: a metric
-published with dimensions {A, B} is not seen by an alarm on {A}, unlike moto) to observations
-``(timestamp in epoch seconds, {value: count})`` (PutMetricData's Values/Counts; a single Value
-is ``{value: 1}``).
-
-Per period (aligned to the epoch: ``[k * period, (k + 1) * period)``), statistics are
-computed over every observation in the period:
-
-- Sum = sum(value * count), SampleCount = sum(count), Average = Sum / SampleCount,
-  Minimum, Maximum.
-- pNN (percentile), nearest rank on the raw distribution: the smallest value ``v`` such that
-  the counts of values ``<= v`` add up to at least ``NN / 100 * SampleCount`` (p0 is the
-  Minimum). AWS defines p95 as the value "95 percent of the data within the period is lower
-  than" (CloudWatch User Guide, "CloudWatch statistics definitions",
-  https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/Statistics-definitions.html).
-  CloudWatch itself computes percentiles approximately for large sets, so values near a
-  threshold may differ slightly from the service.
-- Metric math: see `local_run.metric_math`; per period, a missing series is ``None``.
+An alarm's datapoint for a period is the statistic its query reads (`local_run.metric_store`
+holds the data, `local_run.metric_statistics` computes the statistic) or its metric math over
+those (`local_run.metric_math`; per period, a missing series is ``None``).
 
 Alarm evaluation (CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing
 data", https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html,
@@ -52,34 +37,21 @@ first evaluation).
 from __future__ import annotations
 
 import enum
-import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from functools import lru_cache
-from typing import Protocol
 
 from local_run import metric_math
-from local_run.template_alarms import (
-    PERCENTILE,
-    AllOf,
-    AnyOf,
+from local_run.alarm_model import (
     CompositeAlarm,
-    Constant,
-    Dimensions,
     MetricAlarm,
-    MetricId,
-    MetricStat,
-    Not,
-    Rule,
-    StateIs,
     TemplateAlarms,
     TreatMissingData,
 )
-
-Distribution = Mapping[float, float]  # value -> count
-Observation = tuple[float, Distribution]
+from local_run.alarm_rule import AllOf, AnyOf, Constant, Not, Rule, StateIs
+from local_run.metric_statistics import aligned, stat_value
+from local_run.metric_store import EvaluationError, MetricStore
 
 
 class AlarmState(enum.Enum):
@@ -88,124 +60,7 @@ class AlarmState(enum.Enum):
     INSUFFICIENT_DATA = "INSUFFICIENT_DATA"
 
 
-class EvaluationError(ValueError):
-    """Bad input to the evaluator (an empty window, a statistic it does not know)."""
-
-
-# -- metric data ------------------------------------------------------------------------------
-
-
-def dimension_key(dimensions: Mapping[str, str] | Iterable[tuple[str, str]]) -> Dimensions:
-    """The canonical (sorted) form of a dimension set."""
-    pairs = dimensions.items() if isinstance(dimensions, Mapping) else dimensions
-    return tuple(sorted((str(n), str(v)) for n, v in pairs))
-
-
-class MetricStore(Protocol):
-    def observations(self, metric: MetricId, start: float, end: float) -> Sequence[Observation]:
-        """Observations of exactly this series with ``start <= timestamp < end``."""
-        ...
-
-
-class InMemoryMetricStore:
-    """A `MetricStore` filled with `put`."""
-
-    def __init__(self) -> None:
-        self._series: dict[MetricId, list[Observation]] = defaultdict(list)
-
-    def put(
-        self,
-        namespace: str,
-        name: str,
-        timestamp: float,
-        values: Distribution | float,
-        dimensions: Mapping[str, str] | Iterable[tuple[str, str]] = (),
-    ) -> None:
-        dist = {float(values): 1.0} if isinstance(values, int | float) else dict(values)
-        for value, count in dist.items():
-            if not (math.isfinite(value) and math.isfinite(count)) or count < 0:
-                raise EvaluationError(f"{namespace} {name}: bad value/count {value}/{count}")
-        metric = MetricId(namespace, name, dimension_key(dimensions))
-        self._series[metric].append((float(timestamp), dist))
-
-    def observations(self, metric: MetricId, start: float, end: float) -> Sequence[Observation]:
-        return [o for o in self._series.get(metric, ()) if start <= o[0] < end]
-
-    def series(self) -> tuple[MetricId, ...]:
-        return tuple(self._series)
-
-
-# -- statistics -------------------------------------------------------------------------------
-
-
-def merge(observations: Iterable[Observation]) -> dict[float, float]:
-    merged: dict[float, float] = defaultdict(float)
-    for _, dist in observations:
-        for value, count in dist.items():
-            merged[value] += count
-    return {v: c for v, c in merged.items() if c > 0}
-
-
-def statistic(dist: Distribution, stat: str) -> float | None:
-    """One CloudWatch statistic of a period's values (``None`` when there are none)."""
-    total = sum(dist.values())
-    if total <= 0:
-        return None
-    if stat == "SampleCount":
-        return float(total)
-    if stat == "Sum":
-        return float(sum(v * c for v, c in dist.items()))
-    if stat == "Average":
-        return float(sum(v * c for v, c in dist.items()) / total)
-    if stat == "Minimum":
-        return min(dist)
-    if stat == "Maximum":
-        return max(dist)
-    match = PERCENTILE.match(stat)
-    if match:
-        return percentile(dist, match.group(1))
-    raise EvaluationError(f"unsupported statistic {stat!r}")
-
-
-def percentile(dist: Distribution, p: str | float) -> float | None:
-    """Nearest-rank percentile: the smallest value with at least ``p`` % of the samples at or
-    below it. ``p`` as a string (``"95"``, ``"99.9"``) is exact."""
-    items = sorted((v, Fraction(c)) for v, c in dist.items() if c > 0)
-    if not items:
-        return None
-    fraction = Fraction(str(p)) / 100
-    if not 0 <= fraction <= 1:
-        raise EvaluationError(f"percentile out of range: {p}")
-    target = fraction * sum(c for _, c in items)
-    cumulative = Fraction(0)
-    for value, count in items:
-        cumulative += count
-        if cumulative >= target:
-            return value
-    return items[-1][0]
-
-
 # -- datapoints -------------------------------------------------------------------------------
-
-
-def aligned(timestamp: float, period: int) -> float:
-    """The start of the period holding ``timestamp``."""
-    return math.floor(timestamp / period) * period
-
-
-def stat_value(store: MetricStore, stat: MetricStat, period_start: float) -> float | None:
-    """The statistic of one period. A store with a ``period_statistic(stat, period_start)``
-    method (per-period statistics as GetMetricData returns them, see
-    `local_run.metric_source.PeriodStatistics`) answers directly; otherwise the statistic
-    is computed from the raw observations."""
-    direct = getattr(store, "period_statistic", None)
-    if direct is not None:
-        value: float | None = direct(stat, period_start)
-        return value
-    return statistic(
-        merge(store.observations(stat.metric, period_start, period_start + stat.period)),
-        stat.stat,
-    )
 
 
 @lru_cache(maxsize=256)
@@ -456,7 +311,11 @@ def _composites(
                 )
                 changes.append(
                     StateChange(
-                        t, composite.name, composite.logical_id, old, new,
+                        t,
+                        composite.name,
+                        composite.logical_id,
+                        old,
+                        new,
                         f"rule is {new is AlarmState.ALARM}; "
                         f"children in ALARM: {in_alarm or 'none'}",
                     )

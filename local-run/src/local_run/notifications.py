@@ -17,9 +17,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from infra.alarm_resources import SNS_NAMESPACE
-from local_run.evaluator import AlarmState, Evaluation, InMemoryMetricStore, MetricStore, evaluate
+from local_run.alarm_model import TemplateAlarms
+from local_run.evaluator import AlarmState, Evaluation, evaluate
 from local_run.metric_source import RoutedStore
-from local_run.template_alarms import TemplateAlarms
+from local_run.metric_store import InMemoryMetricStore, MetricStore
 
 MAX_ROUNDS = 6
 
@@ -55,8 +56,13 @@ def notifications(
             topic = topic_names.get(action)
             if topic is not None:
                 sent.append(
-                    Notification(change.timestamp, change.alarm, change.new, topic,
-                                 not down(change.timestamp))
+                    Notification(
+                        change.timestamp,
+                        change.alarm,
+                        change.new,
+                        topic,
+                        not down(change.timestamp),
+                    )
                 )
     return tuple(sent)
 

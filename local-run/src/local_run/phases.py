@@ -1,7 +1,8 @@
 """The local run's phases, as data: what each simulates (its fault and how big), and which
 alarms it is designed to fire (alarm keys: the alarm names without the ``<stack>-`` prefix,
-made by `infra.alarm_names.alarm_name`). `local_run.scenario` simulates them; infra's failure
-catalog names the phase that proves each failure class.
+made by `infra.alarms.alarm_name`). `local_run.scenario` runs them (their traffic in
+`local_run.traffic`, their faults in `local_run.phase_faults`); infra's failure catalog names
+the phase that proves each failure class.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from infra.alarm_resources import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
-from local_run.evaluator import InMemoryMetricStore
+from local_run.metric_store import InMemoryMetricStore
 from shared_metrics.series import SeriesBatch
 from shared_metrics.sinks.base import MetricSink, PublishResult, total_datapoints
 from shared_metrics.sinks.emf import EmfSink
@@ -81,7 +81,10 @@ class PlatformMetrics:
 
     def concurrency(self, t: float, function_name: str, running: int) -> None:
         self._put(
-            LAMBDA_NAMESPACE, "ConcurrentExecutions", t, float(running),
+            LAMBDA_NAMESPACE,
+            "ConcurrentExecutions",
+            t,
+            float(running),
             {"FunctionName": function_name},
         )
 
@@ -97,7 +100,10 @@ class PlatformMetrics:
         elif status >= 500:
             for table in tables:
                 self._put(
-                    DYNAMODB_NAMESPACE, "SystemErrors", t, 1.0,
+                    DYNAMODB_NAMESPACE,
+                    "SystemErrors",
+                    t,
+                    1.0,
                     {"TableName": table, "Operation": operation},
                 )
 
@@ -131,8 +137,12 @@ class DynamoDBObserver:
         context["local_run_tables"] = _tables_of(params)
 
     def _after_call(
-        self, http_response: Any, parsed: Mapping[str, Any], model: Any,
-        context: Mapping[str, Any], **_: Any,
+        self,
+        http_response: Any,
+        parsed: Mapping[str, Any],
+        model: Any,
+        context: Mapping[str, Any],
+        **_: Any,
     ) -> None:
         code = parsed.get("Error", {}).get("Code") if isinstance(parsed, Mapping) else None
         status = int(getattr(http_response, "status_code", 200))

@@ -13,8 +13,10 @@ import math
 from collections.abc import Sequence
 from pathlib import Path
 
-from local_run.evaluator import AlarmState, Evaluation, MetricStore, aligned, datapoint
-from local_run.template_alarms import MetricAlarm, TemplateAlarms
+from local_run.alarm_model import MetricAlarm, TemplateAlarms
+from local_run.evaluator import AlarmState, Evaluation, datapoint
+from local_run.metric_statistics import aligned
+from local_run.metric_store import MetricStore
 
 Span = tuple[str, float, float]  # (label, start, end) in epoch seconds
 
@@ -115,7 +117,8 @@ def write_plot(
         ax.set_xlabel("minutes", fontsize=8)
     fig.suptitle(
         f"{title}: per period, the value each alarm compares (blue; gaps: no data), its "
-        "threshold (dashed red), in ALARM (red band)", fontsize=10,
+        "threshold (dashed red), in ALARM (red band)",
+        fontsize=10,
     )
     fig.tight_layout(rect=(0, 0, 1, 0.97))
     out = Path(path)

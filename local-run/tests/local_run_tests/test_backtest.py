@@ -13,8 +13,8 @@ from datetime import UTC, datetime
 import pytest
 
 from audio_transcription import metrics_spec as audio_spec
+from local_run.backend import local_backend
 from local_run.cli import main
-from local_run.scenario import local_backend
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.cloudwatch import CloudWatchSink
 from shared_metrics.testing.aws_emulator import unused_loopback_url

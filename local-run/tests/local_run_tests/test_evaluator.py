@@ -2,27 +2,20 @@ from __future__ import annotations
 
 import pytest
 
-from local_run.evaluator import (
-    AlarmState,
-    EvaluationError,
-    InMemoryMetricStore,
-    aligned,
-    datapoint,
-    evaluate,
-    evaluate_alarm,
-)
-from local_run.template_alarms import (
-    AnyOf,
+from local_run.alarm_model import (
     ComparisonOperator,
     CompositeAlarm,
     MetricAlarm,
     MetricId,
     MetricQuery,
     MetricStat,
-    StateIs,
     TemplateAlarms,
     TreatMissingData,
 )
+from local_run.alarm_rule import AnyOf, StateIs
+from local_run.evaluator import AlarmState, datapoint, evaluate, evaluate_alarm
+from local_run.metric_statistics import aligned
+from local_run.metric_store import EvaluationError, InMemoryMetricStore
 
 NS = "Test/Service"
 T0 = 1_700_000_040.0  # not on a minute boundary

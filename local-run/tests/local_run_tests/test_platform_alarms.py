@@ -11,9 +11,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infra.functions import FUNCTIONS
-from local_run.cli import synthesized_alarms
-from local_run.evaluator import AlarmState, InMemoryMetricStore, evaluate_alarm
-from local_run.template_alarms import MetricAlarm, TemplateAlarms
+from local_run.alarm_model import MetricAlarm, TemplateAlarms
+from local_run.evaluator import AlarmState, evaluate_alarm
+from local_run.metric_store import InMemoryMetricStore
+from local_run.stack_alarms import synthesized_alarms
 from session_management import metrics_spec as session_spec
 
 STACK = "ws-platform"

@@ -13,22 +13,20 @@ from audio_transcription.metrics_spec import NAMESPACE as AUDIO_NAMESPACE
 from infra.alarm_definition import Severity
 from infra.alarm_names import alarm_name, composite_alarm_name
 from infra.stack import WebSocketServiceStack
-from local_run.cli import synthesized_alarms
-from local_run.evaluator import AlarmState, InMemoryMetricStore, aligned, evaluate
-from local_run.template_alarms import (
-    AllOf,
-    AnyOf,
+from local_run.alarm_model import (
     ComparisonOperator,
     CompositeAlarm,
     MetricAlarm,
-    Not,
-    StateIs,
-    TemplateAlarmError,
     TemplateAlarms,
     TreatMissingData,
-    read_alarms,
-    read_template_file,
 )
+from local_run.alarm_rule import AllOf, AnyOf, Not, StateIs
+from local_run.evaluator import AlarmState, evaluate
+from local_run.intrinsics import TemplateAlarmError
+from local_run.metric_statistics import aligned
+from local_run.metric_store import InMemoryMetricStore
+from local_run.stack_alarms import synthesized_alarms
+from local_run.template_alarms import read_alarms, read_template_file
 from local_run_tests.conftest import STACK_NAME
 
 AUDIO, LATENCY = "AudioTranscription", "AudioLatencyP95"

@@ -1,0 +1,233 @@
+"""The three functions of a local run, built as Lambda would run them, and invoked as API
+Gateway and Lambda would invoke them.
+
+`LocalFunctions` builds the real handlers (connection, session_status, audio_processor) on
+the backend's tables, exactly as in Lambda, except that:
+
+- each function has its own emitter (as each runs in its own Lambda environments), which
+  publishes through the real `CloudWatchSink` (PutMetricData) to the backend, with
+  ``clock=`` the simulated clock: metric timestamps follow it. The handlers flush at the end
+  of every invocation, as in Lambda; what they flush reaches CloudWatch only if the
+  invocation did not time out and the phase has not broken the function's metrics
+  (`local_run.platform_metrics.FunctionOutput`);
+- DynamoDB calls run with botocore's retries off (their backoff sleeps would be wall
+  time; the injected fault rate stands for what still fails after retries), and the
+  DynamoDB phases inject 500s or throttling (`local_run.faults`: a `FaultProxy` on
+  loopback in front of the emulator, in the client for other backends);
+- the transcriber is in-process (`local_run.scenario_transcriber`): it can be down, slow or
+  hang;
+- timers (``shared_metrics.timing.perf_counter``) measure real elapsed time PLUS the
+  simulated time injected inside processing (`local_run.sim_clock`).
+
+`LocalFunctions.invoke` is one request through API Gateway and Lambda, with what both
+services record about it (`local_run.platform_metrics.PlatformMetrics`): a function's
+requests are throttled beyond its reserved concurrency when they arrive at once (`burst`),
+and time out past its timeout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from audio_transcription.audio_buffer import SessionAudioBuffers
+from audio_transcription.handlers import audio_processor
+from audio_transcription.metrics import AudioMetrics
+from audio_transcription.processing import AudioProcessor
+from audio_transcription.services import AudioServices
+from audio_transcription.testing.pcm import tone
+from infra.functions import FUNCTIONS
+from local_run.backend import Backend
+from local_run.faults import ClientFaults, DynamoDBFaults, ProxyFaults
+from local_run.local_names import function_name, log_group_name
+from local_run.phases import AUDIO_FN, CONNECTION, STATUS_FN
+from local_run.platform_metrics import DynamoDBObserver, FunctionOutput, PlatformMetrics
+from local_run.scenario_transcriber import ScenarioTranscriber
+from local_run.sim_clock import SimClock
+from session_management.handlers import connection, session_status
+from session_management.metrics import SessionMetrics
+from session_management.services import SessionServices
+from session_management.store import SessionStore
+from session_management.websocket_service.events import CONNECT
+from session_management.websocket_service.management_api import ManagementApi, ManagementApiFactory
+from session_management.websocket_service.rate_limit import RateLimiter, RateLimitPolicy
+from shared_metrics import MetricsEmitter
+from shared_metrics.sinks.cloudwatch import CloudWatchSink
+from shared_metrics.testing.fault_proxy import FaultProxy
+
+SPECS_BY_LABEL = {f.label: f for f in FUNCTIONS}
+
+# Limits sized for the simulated traffic: normal clients stay under them, abusers do not.
+POLICY = RateLimitPolicy(
+    window_seconds=60,
+    per_window={"control": 20, "audio": 8, "status": 3},
+    max_violations=10,
+    violation_window_seconds=300,
+)
+CHUNK = tone(1600)  # 100 ms of PCM16 mono at 16 kHz: what a speaker sends
+BUFFER_BYTES = 4 * len(CHUNK)  # per session: Transcribe down for 4 chunks -> overflows
+
+
+class LocalFunctions:
+    """The three functions on a backend (see the module docstring), with what their
+    invocations came to: counts by HTTP status, and the faults they run into."""
+
+    def __init__(
+        self,
+        clock: SimClock,
+        backend: Backend,
+        proxy: FaultProxy | None,
+        stack_name: str,
+        platform: PlatformMetrics,
+        seed: int,
+    ) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.clock = clock
+        self.platform = platform
+        session = boto3.session.Session()
+        # total_max_attempts, not max_attempts: botocore's max_attempts counts RETRIES, so
+        # max_attempts=1 retried every fault once, after a backoff sleep of up to 1 s of
+        # real wall time, which the handlers' latency timers measured.
+        no_retries = Config(retries={"mode": "standard", "total_max_attempts": 1})
+        observer = DynamoDBObserver(self.platform, clock)
+
+        def dynamodb(endpoint_url: str | None) -> Any:
+            return observer.watch(
+                session.client(
+                    "dynamodb",
+                    endpoint_url=endpoint_url,
+                    region_name=backend.region,
+                    config=no_retries,
+                )
+            )
+
+        self.faults: DynamoDBFaults = (
+            ProxyFaults(proxy, dynamodb(backend.endpoint_url), dynamodb(proxy.endpoint_url))
+            if proxy is not None
+            else ClientFaults(dynamodb(backend.endpoint_url), seed=seed)
+        )
+        faulty = self.faults.client
+        labels = (CONNECTION, STATUS_FN, AUDIO_FN)
+        # One emitter per function (each runs in its own Lambda environments), behind what
+        # stands between a function's output and CloudWatch.
+        self.outputs = {
+            label: FunctionOutput(
+                CloudWatchSink(endpoint_url=backend.endpoint_url, region_name=backend.region)
+            )
+            for label in labels
+        }
+        self.emitters = {
+            label: MetricsEmitter(
+                backend.namespace(SPECS_BY_LABEL[label].service.namespace),
+                self.outputs[label],
+                clock=clock,
+                # Timers measure real time plus the simulated time spent meanwhile.
+                timer_clock=clock.timer,
+                flush_at_exit=False,
+            )
+            for label in labels
+        }
+        apis = ManagementApiFactory(ManagementApi.for_endpoint)
+        store = SessionStore(faulty, backend.tables, clock)
+        limiter = RateLimiter(faulty, backend.tables.rate_limits, POLICY, clock)
+        self.transcriber = ScenarioTranscriber(clock)
+        audio_metrics = AudioMetrics(self.emitters[AUDIO_FN])
+
+        def session_services(label: str) -> SessionServices:
+            return SessionServices(
+                store=store,
+                rate_limiter=limiter,
+                metrics=SessionMetrics(self.emitters[label]),
+                management_apis=apis,
+                clock=clock,
+            )
+
+        audio_services = AudioServices(
+            store=store,
+            rate_limiter=limiter,
+            metrics=audio_metrics,
+            processor=AudioProcessor(
+                self.transcriber, audio_metrics, SessionAudioBuffers(BUFFER_BYTES, 64)
+            ),
+            management_apis=apis,
+            clock=clock,
+        )
+        self.handlers: dict[str, Callable[[Any, Any], Any]] = {
+            CONNECTION: connection.build_handler(session_services(CONNECTION)),
+            STATUS_FN: session_status.build_handler(session_services(STATUS_FN)),
+            AUDIO_FN: audio_processor.build_handler(audio_services),
+        }
+        self.function_names = {label: function_name(stack_name, label) for label in self.handlers}
+        self.revoked: set[str] = set()  # functions API Gateway may no longer invoke
+        self.invocations = 0
+        self.statuses: dict[int, int] = {}  # HTTP status -> count
+
+    # -- invoking ---------------------------------------------------------------------------
+
+    def invoke(self, label: str, event: dict[str, Any], running: int = 1) -> int:
+        """One request to a function, through API Gateway (WebSocket events) and Lambda, with
+        what both services record (`local_run.platform_metrics`)."""
+        t = self.clock()
+        fn = self.function_names[label]
+        spec = SPECS_BY_LABEL[label]
+        context = event.get("requestContext")
+        websocket = isinstance(context, dict)
+        if isinstance(context, dict):
+            route = context.get("routeKey")
+            self.platform.api(t, "ConnectCount" if route == CONNECT else "MessageCount")
+            if label in self.revoked:
+                self.platform.api(t, "ExecutionError")
+                return self._count(500)
+        started = self.clock.timer()
+        failed = False
+        try:
+            status = int(self.handlers[label](event, None)["statusCode"])
+        except Exception:  # escaped the handler: a function error (the guard prevents it)
+            failed, status = True, 502
+        duration_ms = (self.clock.timer() - started) * 1000
+        timeout_ms = spec.timeout.total_seconds() * 1000
+        if duration_ms > timeout_ms:  # "Task timed out": Lambda stops the invocation
+            failed, status, duration_ms = True, 504, timeout_ms
+            self.outputs[label].killed()
+        else:
+            self.outputs[label].completed()
+        self.platform.invocation(t, fn, duration_ms, failed)
+        self.platform.concurrency(t, fn, running)
+        if failed and websocket:
+            self.platform.api(t, "IntegrationError")
+        return self._count(status)
+
+    def burst(self, label: str, events: Sequence[dict[str, Any]]) -> int:
+        """Requests arriving at once: Lambda runs as many as the function's reserved
+        concurrency allows and throttles the rest (API Gateway: ExecutionError). Returns how
+        many ran (the first ones)."""
+        limit = SPECS_BY_LABEL[label].reserved_concurrency
+        admitted, throttled = events[:limit], events[limit:]
+        if throttled:
+            t = self.clock()
+            self.platform.throttled(t, self.function_names[label], len(throttled))
+            for event in throttled:
+                route = event["requestContext"].get("routeKey")
+                self.platform.api(t, "ConnectCount" if route == CONNECT else "MessageCount")
+                self.platform.api(t, "ExecutionError")
+                self._count(429)
+        for event in admitted:
+            self.invoke(label, event, running=len(admitted))
+        return len(admitted)
+
+    def _count(self, status: int) -> int:
+        self.invocations += 1
+        self.statuses[status] = self.statuses.get(status, 0) + 1
+        return status
+
+    def finish(self) -> dict[str, list[dict[str, Any]]]:
+        """The last flush of every function; log group -> the EMF events written there."""
+        log_events: dict[str, list[dict[str, Any]]] = {}
+        for label, emitter in self.emitters.items():
+            emitter.flush()
+            self.outputs[label].completed()
+            group = log_group_name(self.function_names[label])
+            log_events[group] = self.outputs[label].log_events()
+        return log_events

@@ -1,0 +1,63 @@
+"""What a phase switches on in the running system for its whole length: its faults.
+
+`enter_phase` sets them for the phase about to start and clears those of the phase before:
+session items this release cannot read (`local_run.traffic.Traffic.corrupt_sessions`),
+Transcribe down, slow or hung (`local_run.scenario_transcriber`), a slow or hung Management
+API, DynamoDB errors or throttling (`local_run.faults`), API Gateway's permission to invoke a
+function revoked, a function's metrics no longer arriving
+(`local_run.platform_metrics.FunctionOutput`), and the flash crowd's speakers gone. The
+sizes come from `local_run.phases`; the phases whose fault is traffic (abusers, garbled
+chunks, listeners leaving, flash crowds) are in `local_run.traffic`.
+"""
+
+from __future__ import annotations
+
+from local_run.local_functions import LocalFunctions
+from local_run.phases import (
+    AUDIO_FN,
+    CONNECTION,
+    DEGRADED_NOTIFY_SECONDS,
+    DEGRADED_TRANSCRIBE_SECONDS,
+    DYNAMODB_FAULT_RATE,
+    HANG_SECONDS,
+    LATENCY_SPIKE_SECONDS,
+    STATUS_FN,
+)
+from local_run.traffic import Traffic
+from session_management.testing.management_api_stub import ManagementApiStub
+
+
+def enter_phase(
+    phase: str, functions: LocalFunctions, traffic: Traffic, api: ManagementApiStub
+) -> None:
+    """Switch the system to ``phase``: its faults on, every other phase's off."""
+    if traffic.stored_states:
+        traffic.restore_sessions()
+    if phase == "handler-exceptions":
+        traffic.corrupt_sessions(list(traffic.speakers.values()))
+    functions.transcriber.down = phase in ("transcribe-outage", "alarm-delivery-failing")
+    functions.transcriber.delay_seconds = {
+        "audio-latency-spike": LATENCY_SPIKE_SECONDS,
+        "slow-degradation": DEGRADED_TRANSCRIBE_SECONDS,
+    }.get(phase, 0.0)
+    hang = HANG_SECONDS if phase == "lambda-timeouts" else 0.0
+    functions.transcriber.hang_seconds = hang
+    notify_stall = hang or (DEGRADED_NOTIFY_SECONDS if phase == "slow-degradation" else 0.0)
+    api.on_request = (lambda: functions.clock.stall(notify_stall)) if notify_stall else None
+    rate = DYNAMODB_FAULT_RATE
+    functions.faults.set(
+        server_error=rate if phase == "dynamodb-errors" else 0.0,
+        throttle=rate if phase == "dynamodb-throttling" else 0.0,
+    )
+    functions.revoked = {AUDIO_FN} if phase == "apigw-integration-errors" else set()
+    for label, output in functions.outputs.items():
+        # A session-management deploy without instrumentation; audio's EMF lines no
+        # longer extracted (still in its log group).
+        output.instrumented = not (
+            phase == "metrics-lost-session" and label in (CONNECTION, STATUS_FN)
+        )
+        output.extracted = not (phase == "metrics-lost-audio" and label == AUDIO_FN)
+    if phase not in ("lambda-throttling", "healthy-surge"):
+        for speaker, _ in traffic.crowd_speakers:
+            traffic.closed(speaker)
+        traffic.crowd_speakers.clear()
