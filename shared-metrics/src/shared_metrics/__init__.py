@@ -2,16 +2,19 @@
 
 from shared_metrics import MetricSpec, Unit, emitter_from_env
 
-LATENCY = MetricSpec("AudioProcessingLatency", Unit.MILLISECONDS, [[], ["SessionId"]])
+LATENCY = MetricSpec("AudioProcessingLatency", Unit.MILLISECONDS)
 DROPPED = MetricSpec("AudioChunksDropped", Unit.COUNT, [[], ["Reason"]])
-metrics = emitter_from_env("AudioTranscription/WebSocket")
+metrics = emitter_from_env("AudioTranscription/WebSocket")  # sink and options from the env
 too_large = metrics.series(DROPPED, {"Reason": "TooLarge"})  # bound once: the fast path
 
 @metrics.lambda_handler
 def handler(event, context):
-    with metrics.timer(LATENCY, {"SessionId": session_id}):
+    with metrics.timer(LATENCY):
         ...
     too_large.count()
+
+Session ids belong in log properties (`metrics.set_property`), never in dimensions: each
+dimension value is a billed custom metric. A sink of your own extends `MetricSink`.
 """
 
 from shared_metrics.bound_series import BoundSeries, RejectedSeries
