@@ -9,8 +9,8 @@ listeners ask for the status, the scheduled update runs, the speaker ends the se
 everyone disconnects. Each invocation ends with one flush, so what the sink receives per
 publish is exactly one invocation's metrics; they are written to
 shared-metrics/benchmarks/handler_workload.json, which the benchmark replays through every
-contender. A test (local-run/tests/local_run_tests/test_handler_workload.py) checks that the committed file
-is what the handlers emit today, timer values aside.
+contender. A test (local-run/tests/local_run_tests/test_handler_workload.py) checks that the
+committed file is what the handlers emit today, timer values aside.
 """
 
 from __future__ import annotations
