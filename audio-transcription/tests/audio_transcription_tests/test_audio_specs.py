@@ -76,3 +76,11 @@ def test_alarmed_specs() -> None:
 def test_closed_sets(allowed: tuple[str, ...]) -> None:
     assert "Other" in allowed and len(set(allowed)) == len(allowed)
     assert metrics_spec.closed("Anything a client sends", allowed) == "Other"
+
+
+def test_the_handler_records_under_a_name_of_the_services_handlers() -> None:
+    # Named outside HANDLERS, it would be recorded as Other, and its per-function error-rate
+    # alarm (LambdaErrors by Handler) would see nothing.
+    from audio_transcription.handlers import audio_processor
+
+    assert {audio_processor.HANDLER_NAME} == set(metrics_spec.HANDLERS) - {common_specs.OTHER}

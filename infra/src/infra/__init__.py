@@ -19,6 +19,11 @@ one again.
 | `functions`          | the Lambda functions: handlers, routes, zips and what each may access  |
 | `stack`              | `WebSocketServiceStack`: API, functions, tables, schedule, topics, IAM |
 | `nag`                | the cdk-nag findings this stack acknowledges, each with its reason     |
+| `failure_catalog`    | what can go wrong: each failure class, its alarms, its local-run phase |
+| `subscribers`        | who the alarm topics notify (e-mail, HTTPS), from settings             |
+| `drilldown`          | the Contributor Insights rules and Logs Insights queries, as data      |
+| `drilldown_construct`| `DrillDown`: those rules and queries as CloudFormation resources       |
+| `docs`               | prints the README's alarm, failure and drill-down tables               |
 | `app`                | the entry point: ``./pants run infra/src/infra/app.py`` synthesizes it |
 
 Importing this package points jsii, which runs aws-cdk-lib's JavaScript, at the Node.js of

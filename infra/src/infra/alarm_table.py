@@ -43,10 +43,12 @@ from infra.alarm_definition import (
     total_in,
 )
 from session_management.metrics_spec import (
-    CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
     CONTROL_MESSAGE_LATENCY,
-    DYNAMODB_ERRORS,
     LISTENER_NOTIFICATION_FAILURES,
+)
+from session_management.websocket_service.specs import (
+    CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
+    DYNAMODB_ERRORS,
     RATE_LIMIT_VIOLATIONS,
 )
 

@@ -1,10 +1,11 @@
 """The Lambda functions, as data: handler, routes, zip, and exactly what each may touch.
 
 The DynamoDB actions per table follow what each handler's code calls (see
-`session_management.store` and `rate_limit`); a test drives the real handlers and checks
-every DynamoDB call they make against these grants. Transactions need the IAM action of
-each item (a ``Put`` needs ``PutItem``, a ``ConditionCheck`` needs ``ConditionCheckItem``):
-there is no IAM action for TransactWriteItems itself.
+`session_management.store` and `session_management.websocket_service.rate_limit`); a test
+drives the real handlers and checks every DynamoDB call they make against these grants.
+Transactions need the IAM action of each item (a ``Put`` needs ``PutItem``, a
+``ConditionCheck`` needs ``ConditionCheckItem``): there is no IAM action for
+TransactWriteItems itself.
 
 Code: ``./pants package ::`` writes one zip per `python_awslambda` target to
 ``dist/<BUILD directory with / as .>/<target name>.zip``; `code_from_dist` finds them.
@@ -21,16 +22,12 @@ from pathlib import Path
 from aws_cdk import aws_lambda as lambda_
 
 from audio_transcription.handlers import audio_processor
+from audio_transcription.routes import SEND_AUDIO
 from infra.services import AUDIO_TRANSCRIPTION, SESSION_MANAGEMENT, MonitoredService
 from session_management import store
-from session_management.control_actions import CONTROL_ACTIONS
 from session_management.handlers import connection, session_status
-from session_management.websocket_service.events import CONNECT, DISCONNECT
-
-# API Gateway's route for messages no other route matches.
-DEFAULT_ROUTE = "$default"
-# The WebSocket route of status queries (the handler has no constant for it).
-GET_SESSION_STATUS = "getSessionStatus"
+from session_management.routes import CONTROL_ACTIONS, GET_SESSION_STATUS
+from session_management.websocket_service.events import CONNECT, DEFAULT, DISCONNECT
 
 # Where Pants's zip layout puts the entry point.
 ZIP_HANDLER = "lambda_function.handler"
@@ -93,7 +90,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         dist_dir=_SESSION_HANDLERS,
         # $default too: a message with an unknown action gets the handler's clear 400 and
         # counts as ControlMessagesReceived{ActionType=Other}.
-        routes=(CONNECT, DISCONNECT, DEFAULT_ROUTE, *CONTROL_ACTIONS),
+        routes=(CONNECT, DISCONNECT, DEFAULT, *CONTROL_ACTIONS),
         dynamodb={
             # create (transaction: Put), join (transaction: ConditionCheck), read, change
             Table.SESSIONS: ("PutItem", "ConditionCheckItem", "GetItem", "UpdateItem"),
@@ -132,7 +129,7 @@ FUNCTIONS: tuple[FunctionSpec, ...] = (
         handler=f"{audio_processor.__name__}:handler",
         service=AUDIO_TRANSCRIPTION,
         dist_dir=_AUDIO_HANDLERS,
-        routes=(audio_processor.SEND_AUDIO,),
+        routes=(SEND_AUDIO,),
         dynamodb={
             Table.SESSIONS: ("GetItem",),
             Table.RATE_LIMITS: ("UpdateItem",),

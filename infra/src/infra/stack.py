@@ -56,6 +56,7 @@ from infra.functions import (
 from infra.nag import acknowledge_findings
 from infra.subscribers import Subscribers
 from session_management import store
+from session_management.websocket_service.dynamodb import TTL_ATTRIBUTE
 from session_management.websocket_service.events import CONNECT, DISCONNECT
 from session_management.websocket_service.management_api import ENDPOINT_ENV
 
@@ -198,7 +199,7 @@ class WebSocketServiceStack(Stack):
                 construct_id,
                 partition_key=dynamodb.Attribute(name=key, type=dynamodb.AttributeType.STRING),
                 billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
-                time_to_live_attribute=store.TTL_ATTRIBUTE,
+                time_to_live_attribute=TTL_ATTRIBUTE,
                 point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
                     point_in_time_recovery_enabled=True
                 ),

@@ -16,8 +16,8 @@ the backend's tables, exactly as in Lambda, except that:
   loopback in front of the emulator, in the client for other backends);
 - the transcriber is in-process (`local_run.scenario_transcriber`): it can be down, slow or
   hang;
-- timers (``shared_metrics.timing.perf_counter``) measure real elapsed time PLUS the
-  simulated time injected inside processing (`local_run.sim_clock`).
+- timers (the emitters' ``timer_clock``, `SimClock.timer`) measure real elapsed time PLUS
+  the simulated time injected inside processing (`local_run.sim_clock`).
 
 `LocalFunctions.invoke` is one request through API Gateway and Lambda, with what both
 services record about it (`local_run.platform_metrics.PlatformMetrics`): a function's

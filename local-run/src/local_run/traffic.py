@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from audio_transcription.handlers.audio_processor import SEND_AUDIO
+from audio_transcription.routes import SEND_AUDIO
 from audio_transcription.testing.pcm import send_audio_body, tone
 from local_run.local_functions import CHUNK, POLICY, LocalFunctions
 from local_run.phases import (
@@ -27,7 +27,7 @@ from local_run.phases import (
     SURGE_CROWD,
     THROTTLING_CROWD,
 )
-from session_management.handlers.session_status import GET_SESSION_STATUS
+from session_management.routes import GET_SESSION_STATUS
 from session_management.store import SessionStore
 from session_management.testing.events import (
     connect_event,

@@ -161,3 +161,12 @@ def test_an_acyclic_graph_has_no_cycle() -> None:
     graph = {"a": {"b", "c"}, "b": {"c"}, "c": set(), "d": {"a"}}
     assert import_cycles(graph) == []
     assert import_cycles({**graph, "c": {"d"}}) == [["a", "b", "c", "d"]]
+
+
+def test_the_package_init_the_websocket_service_rule_admits_imports_nothing(
+    modules: dict[str, Path],
+) -> None:
+    # websocket_service/BUILD lets it depend on session_management/__init__.py (Python runs a
+    # package's __init__ first); an import there would slip the session domain past the rule.
+    tree = ast.parse(modules["session_management"].read_text())
+    assert [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)] == []

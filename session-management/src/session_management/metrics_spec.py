@@ -8,7 +8,8 @@ connection ids never become dimensions: they travel as EMF log properties.
 
 from __future__ import annotations
 
-from session_management.control_actions import CONTROL_ACTIONS
+from session_management.routes import CONTROL_ACTIONS
+from session_management.websocket_service.management_api import NOTIFICATION_ERROR_TYPES
 from session_management.websocket_service.specs import (
     COMMON_ALARMED,
     COMMON_SPECS,
@@ -30,17 +31,6 @@ HANDLERS = ("connection", "session_status", OTHER)
 
 # Control actions a speaker may send (the WebSocket route keys / "action" values).
 ACTION_TYPES = (*CONTROL_ACTIONS, OTHER)
-
-# Why a notification to a listener failed (API Gateway Management API outcomes).
-NOTIFICATION_ERROR_TYPES = (
-    "Gone",  # 410: the client disconnected; the connection is removed
-    "Forbidden",
-    "LimitExceeded",
-    "PayloadTooLarge",
-    "Timeout",
-    "ConnectionError",
-    OTHER,
-)
 
 # Why a control message was refused.
 CONTROL_REJECTION_REASONS = (

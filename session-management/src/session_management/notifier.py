@@ -25,6 +25,7 @@ if TYPE_CHECKING:
 # Posting is I/O bound; a few threads cut a fan-out's wall time without flooding the API.
 MAX_PARALLEL_NOTIFICATIONS = 8
 
+
 @dataclass(frozen=True)
 class BroadcastResult:
     listeners: int

@@ -9,6 +9,7 @@ MIN_VOLUME = 0
 MAX_VOLUME = 100
 DEFAULT_VOLUME = 100
 
+
 class SessionState(enum.StrEnum):
     ACTIVE = "ACTIVE"
     PAUSED = "PAUSED"

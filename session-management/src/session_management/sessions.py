@@ -9,14 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from session_management.control_actions import (
-    END_SESSION,
-    MUTE,
-    PAUSE,
-    RESUME,
-    SET_VOLUME,
-    UNMUTE,
-)
+from session_management.routes import END_SESSION, MUTE, PAUSE, RESUME, SET_VOLUME, UNMUTE
 from session_management.session_model import MAX_VOLUME, MIN_VOLUME, Session, SessionState
 from session_management.store import SessionStore
 from session_management.websocket_service.events import require_int
@@ -27,7 +20,6 @@ if TYPE_CHECKING:
     from typing import Any
 
     from session_management.notifier import BroadcastResult, ListenerNotifier
-
 
 
 @dataclass(frozen=True)

@@ -2,12 +2,12 @@
 
 Tables (names from the environment, so each stage can have its own):
 
-| env var           | default        | key                                     |
-|-------------------|----------------|-----------------------------------------|
-| SESSIONS_TABLE    | ws-sessions    | sessionId (S)                           |
-| CONNECTIONS_TABLE | ws-connections | connectionId (S); GSI bySession on      |
-|                   |                | sessionId (S), projecting role          |
-| RATE_LIMIT_TABLE  | ws-rate-limits | key (S) (see rate_limit)                |
+| env var           | default        | key                                        |
+|-------------------|----------------|--------------------------------------------|
+| SESSIONS_TABLE    | ws-sessions    | sessionId (S)                              |
+| CONNECTIONS_TABLE | ws-connections | connectionId (S); GSI bySession on         |
+|                   |                | sessionId (S), projecting role             |
+| RATE_LIMIT_TABLE  | ws-rate-limits | key (S) (see websocket_service.rate_limit) |
 
 Session items: speakerConnectionId, state (ACTIVE/PAUSED/ENDED), muted, volume (0..100),
 createdAt, endedAt. Connection items: sessionId, role (speaker/listener), connectedAt.
@@ -40,7 +40,6 @@ from session_management.websocket_service.dynamodb import (
     TTL_ATTRIBUTE,
     ConditionFailed,
     call_dynamodb,
-    dynamodb_client,
 )
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
@@ -60,6 +59,7 @@ CONNECTIONS_BY_SESSION_INDEX = "bySession"
 CONNECTION_TTL_SECONDS = 3 * 3600
 # Sessions end with their speaker's connection (2 h at most); a day leaves time for support.
 SESSION_TTL_SECONDS = 24 * 3600
+
 
 @dataclass(frozen=True)
 class TableNames:
@@ -90,10 +90,6 @@ class SessionStore:
         self.client = client
         self.tables = tables or TableNames()
         self._clock = clock
-
-    @classmethod
-    def from_env(cls) -> SessionStore:
-        return cls(dynamodb_client(), TableNames.from_env())
 
     # -- sessions ----------------------------------------------------------------------------
 

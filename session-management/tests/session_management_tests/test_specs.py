@@ -111,3 +111,13 @@ def test_closed_maps_anything_unknown_to_other(value: object) -> None:
         result = closed(value, allowed)
         assert result in allowed
         assert result == (value if value in allowed else OTHER)
+
+
+def test_each_handler_records_under_a_name_of_the_services_handlers() -> None:
+    # A handler named outside HANDLERS would be recorded as Other, and its per-function
+    # error-rate alarm (LambdaErrors by Handler) would see nothing.
+    from session_management.handlers import connection, session_status
+
+    assert {connection.HANDLER_NAME, session_status.HANDLER_NAME} == set(
+        metrics_spec.HANDLERS
+    ) - {OTHER}

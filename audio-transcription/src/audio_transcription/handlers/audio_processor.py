@@ -20,6 +20,7 @@ Every message counts in AudioChunksReceived (and, once decoded, AudioChunkSize).
 from __future__ import annotations
 
 from audio_transcription.audio_chunk import AudioMessage, ChunkRejected, parse_send_audio
+from audio_transcription.routes import SEND_AUDIO
 from audio_transcription.services import AudioServices
 from session_management.session_model import SessionState
 from session_management.websocket_service.events import (
@@ -40,7 +41,6 @@ if TYPE_CHECKING:
     from session_management.websocket_service.handler_guard import LambdaHandler
 
 HANDLER_NAME = "audio_processor"
-SEND_AUDIO = "sendAudio"
 
 
 def build_handler(services: AudioServices) -> LambdaHandler:

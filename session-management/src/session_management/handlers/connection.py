@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import logging
 
-from session_management.control_actions import CONTROL_ACTIONS, END_SESSION
 from session_management.metrics import SessionMetrics
 from session_management.notifier import BroadcastResult
+from session_management.routes import CONTROL_ACTIONS, END_SESSION
 from session_management.services import SessionServices
 from session_management.session_ids import check_session_id, optional_session_id
 from session_management.session_model import JoinOutcome, Role, Session

@@ -42,8 +42,6 @@ if TYPE_CHECKING:
     from session_management.websocket_service.handler_guard import LambdaHandler
 
 HANDLER_NAME = "session_status"
-# The WebSocket route (and message "action") of status queries.
-GET_SESSION_STATUS = "getSessionStatus"
 
 
 def build_handler(services: SessionServices) -> LambdaHandler:

@@ -24,8 +24,10 @@ CONNECTION_ID_PATTERN = re.compile(r"[A-Za-z0-9_=+/-]{1,128}")
 # API Gateway refuses WebSocket messages over 128 KB; anything longer is not from it.
 MAX_BODY_CHARS = 128 * 1024
 
+# API Gateway's own route keys: a connection opens, closes, or sends what no route matches.
 CONNECT = "$connect"
 DISCONNECT = "$disconnect"
+DEFAULT = "$default"
 
 
 class RequestError(Exception):

@@ -1,4 +1,4 @@
-"""The guard around every Lambda handler of both services.
+"""The guard around every Lambda handler of a WebSocket service.
 
 Whatever the handler body does, the invocation ends with a response and a metrics flush:
 

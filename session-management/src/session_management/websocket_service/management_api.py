@@ -15,6 +15,8 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 
+from session_management.websocket_service.specs import OTHER
+
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -30,6 +32,18 @@ _ERROR_TYPES = {
     "PayloadTooLargeException": "PayloadTooLarge",
 }
 _STATUS_ERROR_TYPES = {410: "Gone", 403: "Forbidden", 429: "LimitExceeded", 413: "PayloadTooLarge"}
+
+# Why a message did not reach a connection: the closed set of `NotificationError.error_type`
+# (the ErrorType dimension of a service's notification-failure metric).
+NOTIFICATION_ERROR_TYPES = (
+    "Gone",  # 410: the client disconnected; the connection is removed
+    "Forbidden",
+    "LimitExceeded",
+    "PayloadTooLarge",
+    "Timeout",
+    "ConnectionError",
+    OTHER,
+)
 
 # A notification is real-time or useless: fail fast instead of holding the invocation.
 _CONNECT_TIMEOUT_SECONDS = 1

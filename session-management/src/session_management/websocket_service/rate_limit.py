@@ -26,8 +26,6 @@ from dataclasses import dataclass, field
 
 from session_management.websocket_service.dynamodb import TTL_ATTRIBUTE, StoreError, call_dynamodb
 from session_management.websocket_service.env_config import positive_int
-
-# Kinds of message (the MessageType closed set); the handlers import them from here.
 from session_management.websocket_service.message_types import AUDIO, CONTROL, STATUS
 from session_management.websocket_service.service_metrics import ServiceMetrics
 from session_management.websocket_service.structured_logging import log_json

@@ -69,7 +69,7 @@ class ServiceMetrics:
         if connection_id is not None:
             self.emitter.set_property(CONNECTION_ID_PROPERTY, connection_id)
 
-    # -- errors and rate limits (both services) --------------------------------------------
+    # -- errors and rate limits (every service) --------------------------------------------
 
     def emit_rate_limit_violation(self, message_type: str) -> None:
         self._count(RATE_LIMIT_VIOLATIONS, {"MessageType": closed(message_type, MESSAGE_TYPES)})
