@@ -26,11 +26,15 @@ def _build_root() -> Path:
     raise AssertionError(f"no directory above {__file__} holds the projects {PROJECTS}")
 
 
+# Source roots besides the projects' src trees (pants.toml [source] root_patterns; tests
+# are left out).
+OTHER_ROOTS = ("shared-metrics/benchmarks", "pants-plugins")
+
+
 def first_party_modules(root: Path) -> dict[str, Path]:
-    """Every module of the projects' src trees, by dotted name."""
+    """Every module of the source roots, by dotted name."""
     modules = {}
-    for project in PROJECTS:
-        src = root / project / "src"
+    for src in [root / project / "src" for project in PROJECTS] + [root / r for r in OTHER_ROOTS]:
         for path in sorted(src.rglob("*.py")):
             parts = list(path.relative_to(src).with_suffix("").parts)
             if parts[-1] == "__init__":
@@ -126,6 +130,8 @@ def test_the_sources_are_all_here(modules: dict[str, Path]) -> None:
         "audio_transcription.handlers.audio_processor",
         "infra.app",
         "local_run.cli",
+        "metrics_benchmark",
+        "lambda_bytecode.register",
     ):
         assert module in modules
 
