@@ -10,15 +10,7 @@ Workload, shaped like a Lambda function: 10 metric specs, each published to two 
 full precision, so no two values aggregate) spread at random over the specs, for one session,
 then flushes. 100 invocations per timing run; the networked contenders do fewer.
 
-Contenders:
-  a) shared-metrics, EMF sink               (stdout, captured and counted, not printed)
-  b) shared-metrics, CloudWatch sink        (PutMetricData to moto's server on 127.0.0.1)
-  c) aws-lambda-powertools Metrics          (EMF to stdout, captured)
-  d) aws-embedded-metrics                   (EMF to stdout via its Lambda environment)
-  e) naive seed design                      (boto3 put_metric_data, batches of 20 datums,
-                                             one datum per sample and dimension set)
-  ref) no library: a call + list.append per sample, one json encode per flush: the least
-       any Python EMF writer does, to show what the targets ask for; not in the targets.
+Contenders: a) to e) and the ref) floor, as `synthetic_contenders` lists them.
 
 Per contender: us per sample incl. flush (median over interleaved repeats, wall and CPU),
 output bytes, PutMetricData requests, datapoints counted back from the output (proof that
