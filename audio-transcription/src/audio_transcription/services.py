@@ -18,10 +18,15 @@ from dataclasses import dataclass
 from audio_transcription.audio_buffer import SessionAudioBuffers
 from audio_transcription.metrics import AudioMetrics
 from audio_transcription.processing import AudioProcessor
-from audio_transcription.transcriber import InProcessTranscriber, StreamSettings, Transcriber
+from audio_transcription.transcriber import InProcessTranscriber, StreamSettings
 from session_management.backend import sessions_from_env
 from session_management.store import SessionStore
 from session_management.websocket_service.services import WebSocketServices
+
+# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from audio_transcription.transcriber import Transcriber
 
 
 @dataclass(kw_only=True)
