@@ -1,9 +1,10 @@
 """A small, safe evaluator for the CloudWatch metric math the alarms use (no ``eval``).
 
 Grammar (what the alarm table's expressions need, e.g.
-``IF(attempts > 0, 100 * FILL(errors, 0) / attempts, 0)``)::
+``IF(attempts > 0, 100 * FILL(errors, 0) / attempts, 0)``, and the logical operators)::
 
-    expr       := comparison
+    expr       := logical
+    logical    := comparison (("AND" | "&&" | "OR" | "||") comparison)*
     comparison := additive (("<" | "<=" | ">" | ">=" | "==" | "!=") additive)?
     additive   := term (("+" | "-") term)*
     term       := unary (("*" | "/") unary)*
@@ -13,12 +14,28 @@ Grammar (what the alarm table's expressions need, e.g.
 Functions: ``IF(cond, a, b)`` (``b`` is optional, as in CloudWatch) and ``FILL(m, value)``.
 
 Semantics, per period (one value per id, ``None`` when the series has no datapoint in that
-period): arithmetic and comparisons with a missing operand are missing; comparisons give 1 or
-0; ``IF`` is missing when its condition is, otherwise picks a branch (non-zero is true; without
-``b`` a false condition gives a missing value); ``FILL(m, v)`` is ``v`` where ``m`` is missing.
-Division by zero, and any result too large for a float (e.g. ``100 * 1 / 2.2e-308``), give a
-missing value: the evaluator never yields inf or NaN. Anything else (other functions,
-``SEARCH``, Metrics Insights queries) raises `MetricMathError`.
+period), as the CloudWatch user guide's "Using metric math" page
+(https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html) says:
+
+- Arithmetic: "Missing values in a time series are treated as 0. If the value of a data point
+  causes a function to attempt to divide by zero, the data point is dropped." Between two time
+  series, a period where only one has a datapoint computes with 0 for the other; where
+  neither has one, the result has none either (a time series has datapoints only at its
+  timestamps). A time series with a scalar has a datapoint where the time series has one.
+- Comparisons and logical operators give 1 or 0; "when comparison operators are used between
+  two time series, and only one of the time series has a value for a particular time stamp,
+  the function treats the missing value in the other time series as 0" (the page's AND
+  example: ``metric1 > 15 AND metric2 > 15`` with metric2 missing gives 0).
+- ``IF(cond, a, b)``: dropped where ``cond`` has no datapoint; a true condition takes ``a``,
+  which is 0 where ``a`` is a time series without a datapoint; a false one takes ``b``,
+  dropped where ``b`` is a time series without a datapoint or is omitted (the page's tables
+  for ``IF(metric1, metric2, metric3)`` and its variants).
+- ``FILL(m, v)`` is ``v`` where ``m`` is missing, at every period of the range, even when
+  ``m`` has no datapoint at all.
+
+A result too large for a float (e.g. ``100 * 1 / 2.2e-308``) is dropped too: the evaluator
+never yields inf or NaN. Anything else (other functions, ``SEARCH``, Metrics Insights
+queries) raises `MetricMathError`.
 """
 
 from __future__ import annotations
@@ -70,9 +87,10 @@ _TOKEN = re.compile(
     r"\s*(?:(?P<number>\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|\.\d+(?:[eE][+-]?\d+)?)"
     r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
     r"|(?P<string>'[^']*'|\"[^\"]*\")"
-    r"|(?P<op><=|>=|==|!=|[-+*/<>(),]))"
+    r"|(?P<op><=|>=|==|!=|&&|\|\||[-+*/<>(),]))"
 )
 _COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
+_LOGICAL = {"AND": "AND", "&&": "AND", "OR": "OR", "||": "OR"}
 FUNCTIONS = {"IF": (2, 3), "FILL": (2, 2)}
 
 
@@ -109,9 +127,17 @@ class _Parser:
         return token
 
     def parse(self) -> Node:
-        node = self.comparison()
+        node = self.logical()
         if self.peek() is not None:
             raise MetricMathError(f"in {self.expression!r}: unexpected {self.peek()!r}")
+        return node
+
+    def logical(self) -> Node:
+        node = self.comparison()
+        # Upper case only, as every keyword of metric math (ids start with a lower-case letter).
+        while self.peek() in _LOGICAL:
+            op = _LOGICAL[self.take()]
+            node = Binary(op, node, self.comparison())
         return node
 
     def comparison(self) -> Node:
@@ -144,7 +170,7 @@ class _Parser:
     def primary(self) -> Node:
         token = self.take()
         if token == "(":
-            node = self.comparison()
+            node = self.logical()
             self.take(")")
             return node
         if token[0].isdigit() or token[0] == ".":
@@ -159,10 +185,10 @@ class _Parser:
                     f"(supported: {', '.join(sorted(FUNCTIONS))})"
                 )
             self.take("(")
-            args = [self.comparison()]
+            args = [self.logical()]
             while self.peek() == ",":
                 self.take()
-                args.append(self.comparison())
+                args.append(self.logical())
             self.take(")")
             low, high = FUNCTIONS[name]
             if not low <= len(args) <= high:
@@ -208,7 +234,22 @@ _ARITHMETIC: dict[str, Callable[[float, float], Value]] = {
     ">=": lambda a, b: float(a >= b),
     "==": lambda a, b: float(a == b),
     "!=": lambda a, b: float(a != b),
+    "AND": lambda a, b: float(a != 0 and b != 0),
+    "OR": lambda a, b: float(a != 0 or b != 0),
 }
+
+
+def is_series(node: Node) -> bool:
+    """Whether the node is a time series (it reads a metric or FILLs one), not a scalar."""
+    if isinstance(node, Ref):
+        return True
+    if isinstance(node, Number):
+        return False
+    if isinstance(node, Unary):
+        return is_series(node.operand)
+    if isinstance(node, Binary):
+        return is_series(node.left) or is_series(node.right)
+    return node.function == "FILL" or any(is_series(a) for a in node.args)
 
 
 def evaluate(node: Node, values: Mapping[str, Value]) -> Value:
@@ -224,8 +265,15 @@ def evaluate(node: Node, values: Mapping[str, Value]) -> Value:
         return None if operand is None else -operand
     if isinstance(node, Binary):
         left, right = evaluate(node.left, values), evaluate(node.right, values)
-        if left is None or right is None:
+        if left is None and right is None:
             return None
+        if left is None or right is None:
+            # Only a time series can be missing. Against another time series the missing
+            # value is 0; against a scalar the result has no datapoint at this timestamp.
+            other = node.right if left is None else node.left
+            if not is_series(other):
+                return None
+            left, right = left or 0.0, right or 0.0
         result = _ARITHMETIC[node.op](left, right)
         # Overflow gives inf, and inf - inf NaN; a threshold comparison on either is meaningless.
         return result if result is None or math.isfinite(result) else None
@@ -237,5 +285,6 @@ def evaluate(node: Node, values: Mapping[str, Value]) -> Value:
     if condition is None:
         return None
     if condition != 0:
-        return evaluate(node.args[1], values)
+        chosen = evaluate(node.args[1], values)
+        return 0.0 if chosen is None else chosen  # a true condition over a missing point: 0
     return evaluate(node.args[2], values) if len(node.args) == 3 else None
