@@ -161,6 +161,6 @@ def test_sum_of_two_series_is_the_sum_with_missing_as_zero(a: Series, b: Series)
     n = min(len(a), len(b))
     a, b = a[:n], b[:n]
     expected = [
-        None if x is None and y is None else (x or 0) + (y or 0) for x, y in zip(a, b)
+        None if x is None and y is None else (x or 0) + (y or 0) for x, y in zip(a, b, strict=True)
     ]
     assert over("m1 + m2", m1=a, m2=b) == expected
