@@ -22,8 +22,10 @@ REQUIRED = {
     "RateLimitViolations": (Unit.COUNT, [(), ("MessageType",)]),
     "ConnectionsClosedForRateLimit": (Unit.COUNT, [()]),
     "LambdaErrors": (Unit.COUNT, [(), ("Handler",), ("Handler", "ErrorType")]),
-    # Issue 8: the heartbeat of each function's metrics pipeline.
+    # The heartbeat of each function's metrics pipeline.
     "HandlerInvocations": (Unit.COUNT, [(), ("Handler",)]),
+    # What the stage's alarm subtracts from API Gateway's error counts.
+    "ErrorResponses": (Unit.COUNT, [(), ("Handler",)]),
     "DynamoDBErrors": (Unit.COUNT, [(), ("Operation", "ErrorCode")]),
 }
 CLOSED_DIMENSIONS = {"Reason", "ErrorType", "MessageType", "Handler", "Operation", "ErrorCode"}

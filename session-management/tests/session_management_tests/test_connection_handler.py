@@ -462,7 +462,12 @@ def test_every_invocation_counts_the_heartbeat_whatever_its_outcome(
     assert totals[("HandlerInvocations", ())] == 4
     # The error-rate alarm reads the handled failures by Handler alone.
     assert totals[("LambdaErrors", (("Handler", "connection"),))] == 1
+    # Every 4XX/5XX answer to API Gateway, which counts them as IntegrationError (or
+    # ClientError): the stage's alarm subtracts them.
+    assert totals[("ErrorResponses", (("Handler", "connection"),))] == 3
+    assert totals[("ErrorResponses", ())] == 3
     assert ("HandlerInvocations", ()) not in counted(sink)
+    assert ("ErrorResponses", ()) not in counted(sink)
 
 
 def test_store_errors_from_deep_inside_are_counted_once(

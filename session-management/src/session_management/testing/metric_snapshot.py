@@ -3,19 +3,20 @@
 A series key is ``(metric name, ((dimension, value), ...))`` with the dimensions in their
 declared order; ``()`` is the aggregate series the alarms watch.
 
-`counted` leaves out HandlerInvocations, which the handler guard counts on every invocation
-whatever the handler does (tests of what a handler does compare the rest;
-`heartbeat=True` includes it).
+`counted` leaves out HandlerInvocations and ErrorResponses, which the handler guard counts
+on every invocation (and every error answer) whatever the handler does (tests of what a
+handler does compare the rest; `heartbeat=True` includes them).
 """
 
 from __future__ import annotations
 
-from session_management.websocket_service.specs import HANDLER_INVOCATIONS
+from session_management.websocket_service.specs import ERROR_RESPONSES, HANDLER_INVOCATIONS
 from shared_metrics.sinks.memory import MemorySink
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 
 _TIME_UNITS = ("Seconds", "Milliseconds", "Microseconds")
+_GUARD_COUNTS = frozenset({HANDLER_INVOCATIONS.name, ERROR_RESPONSES.name})
 
 
 def counted(sink: MemorySink, *, heartbeat: bool = False) -> dict[SeriesKey, float]:
@@ -24,7 +25,7 @@ def counted(sink: MemorySink, *, heartbeat: bool = False) -> dict[SeriesKey, flo
     for datum in sink.published:
         if datum.unit in _TIME_UNITS:
             continue
-        if datum.name == HANDLER_INVOCATIONS.name and not heartbeat:
+        if datum.name in _GUARD_COUNTS and not heartbeat:
             continue
         key = (datum.name, datum.dimensions)
         totals[key] = totals.get(key, 0) + sum(v * c for v, c in datum.values.items())

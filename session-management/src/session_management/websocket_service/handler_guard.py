@@ -9,7 +9,10 @@ Whatever the handler body does, the invocation ends with a response and a metric
 | any other         | 500 InternalError        | LambdaErrors(Handler, ErrorType)      |
 
 Every invocation also counts HandlerInvocations(Handler): the metrics pipeline's heartbeat
-(an alarm compares it with AWS/Lambda Invocations).
+(an alarm compares it with AWS/Lambda Invocations). Every 4XX/5XX answer to an API Gateway
+request (an event with a ``requestContext``) counts ErrorResponses(Handler): API Gateway
+counts those answers as IntegrationError (or ClientError), and the stage's alarm subtracts
+them to see what failed in API Gateway or Lambda.
 
 Unexpected exceptions are logged as one JSON line with the traceback; the client only sees
 a generic message (internals do not leak into responses).
@@ -45,34 +48,52 @@ def guarded_handler(name: str, metrics: ServiceMetrics, body: LambdaHandler) -> 
             # Flushes when the block ends, however it ends, and before the context's deadline.
             with metrics.invocation(context):
                 metrics.emit_invocation(name)
-                try:
-                    return body(event, context)
-                except RequestError as exc:
-                    return exc.response()
-                except StoreError as exc:
-                    metrics.emit_dynamodb_error(exc.operation, exc.code)
-                    log_json(
-                        logging.ERROR,
-                        "DynamoDBError",
-                        handler=name,
-                        operation=exc.operation,
-                        code=exc.code,
-                        error=str(exc),
-                        **_request_fields(event, context),
-                    )
-                    return error_response(
-                        503, "StorageUnavailable", "the session store is unavailable; retry later"
-                    )
-                except Exception as exc:
-                    metrics.emit_lambda_error(name, type(exc).__name__)
-                    log_unhandled(name, exc, event, context)
-                    return internal_error()
+                response = _answer(name, metrics, body, event, context)
+                if _is_error(response) and _through_api_gateway(event):
+                    metrics.emit_error_response(name)
+                return response
         except Exception as exc:  # only a failure of the guard itself (logging, flushing)
             log_unhandled(name, exc, event, context)
             return internal_error()
 
     handler.__name__ = handler.__qualname__ = f"{name}_handler"
     return handler
+
+
+def _answer(
+    name: str, metrics: ServiceMetrics, body: LambdaHandler, event: Any, context: Any
+) -> dict[str, Any]:
+    try:
+        return body(event, context)
+    except RequestError as exc:
+        return exc.response()
+    except StoreError as exc:
+        metrics.emit_dynamodb_error(exc.operation, exc.code)
+        log_json(
+            logging.ERROR,
+            "DynamoDBError",
+            handler=name,
+            operation=exc.operation,
+            code=exc.code,
+            error=str(exc),
+            **_request_fields(event, context),
+        )
+        return error_response(
+            503, "StorageUnavailable", "the session store is unavailable; retry later"
+        )
+    except Exception as exc:
+        metrics.emit_lambda_error(name, type(exc).__name__)
+        log_unhandled(name, exc, event, context)
+        return internal_error()
+
+
+def _is_error(response: Any) -> bool:
+    status = response.get("statusCode") if isinstance(response, dict) else None
+    return isinstance(status, int) and status >= 400
+
+
+def _through_api_gateway(event: Any) -> bool:
+    return isinstance(event, dict) and isinstance(event.get("requestContext"), dict)
 
 
 class LazyHandler:

@@ -15,6 +15,7 @@ from session_management.websocket_service.specs import (
     DYNAMODB_ERROR_CODES,
     DYNAMODB_ERRORS,
     DYNAMODB_OPERATIONS,
+    ERROR_RESPONSES,
     HANDLER_INVOCATIONS,
     LAMBDA_ERROR_TYPES,
     LAMBDA_ERRORS,
@@ -80,6 +81,10 @@ class ServiceMetrics:
     def emit_invocation(self, handler: str) -> None:
         """One invocation of ``handler``, counted whatever its outcome (the heartbeat)."""
         self._count(HANDLER_INVOCATIONS, {"Handler": closed(handler, self.HANDLERS)})
+
+    def emit_error_response(self, handler: str) -> None:
+        """A 4XX/5XX answer of ``handler`` to an API Gateway request."""
+        self._count(ERROR_RESPONSES, {"Handler": closed(handler, self.HANDLERS)})
 
     def emit_lambda_error(self, handler: str, error_type: str) -> None:
         self._count(

@@ -104,6 +104,16 @@ HANDLER_INVOCATIONS = MetricSpec(
     "Invocations the handler guard saw, whatever their outcome: the heartbeat of each "
     "function's metrics pipeline (compared with AWS/Lambda Invocations).",
 )
+ERROR_RESPONSES = MetricSpec(
+    "ErrorResponses",
+    Unit.COUNT,
+    # [Handler]: the stage's alarm subtracts each handler's count from what API Gateway counts
+    # as IntegrationError or ClientError (it documents the integration's 4XX/5XX there).
+    [[], ["Handler"]],
+    "Responses with a 4XX/5XX status a handler returned to API Gateway (WebSocket requests "
+    "only): API Gateway's error counts less these are the requests that failed in API "
+    "Gateway or Lambda, not by a handler's own answer.",
+)
 DYNAMODB_ERRORS = MetricSpec(
     "DynamoDBErrors",
     Unit.COUNT,
@@ -116,6 +126,7 @@ COMMON_SPECS = (
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
     LAMBDA_ERRORS,
     HANDLER_INVOCATIONS,
+    ERROR_RESPONSES,
     DYNAMODB_ERRORS,
 )
 # Of the common specs, those the alarms watch (each service's ALARMED adds its own).
