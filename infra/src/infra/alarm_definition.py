@@ -129,6 +129,24 @@ class ApiGatewayMetric:
 
 
 @dataclass(frozen=True)
+class StageRequestFailures:
+    """Requests of the WebSocket stage that failed in API Gateway or Lambda, not by a
+    handler's own answer: AWS/ApiGateway ExecutionError + IntegrationError + ClientError less
+    every function's ``ErrorResponses`` (Handler), each function's 4XX/5XX answers.
+
+    AWS documents IntegrationError as "the number of requests that return a 4XX/5XX response
+    from the integration" (a handler's 4xx has been reported in ClientError instead) and says
+    nothing of where a throttled invocation, a missing invoke permission, an unhandled
+    exception or a timeout is counted. Under every such reading the handlers' own answers are
+    in exactly one of the three, so the difference is the same: the requests API Gateway or
+    Lambda failed (and API Gateway's own 4XX refusals, none of which this service provokes)."""
+
+    @property
+    def specs(self) -> tuple[MetricSpec, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
 class TableThrottles:
     """AWS/DynamoDB ReadThrottleEvents + WriteThrottleEvents of one table (TableName)."""
 
@@ -160,7 +178,12 @@ class TopicDeliveryFailures:
 
 FunctionSource = LambdaErrorRate | LambdaMetric | Heartbeat
 PlatformSource = (
-    FunctionSource | ApiGatewayMetric | TableThrottles | TableSystemErrors | TopicDeliveryFailures
+    FunctionSource
+    | ApiGatewayMetric
+    | StageRequestFailures
+    | TableThrottles
+    | TableSystemErrors
+    | TopicDeliveryFailures
 )
 MetricSource = ServiceMetric | ErrorRate | PlatformSource
 

@@ -16,6 +16,7 @@ from infra.alarm_definition import (
     LambdaErrorRate,
     LambdaMetric,
     ServiceMetric,
+    StageRequestFailures,
     TableSystemErrors,
     TableThrottles,
     Window,
@@ -87,6 +88,11 @@ def _condition(
         )
     elif isinstance(source, ApiGatewayMetric):
         what = f"{d.statistic} AWS/ApiGateway {source.metric_name} of the WebSocket stage"
+    elif isinstance(source, StageRequestFailures):
+        what = (
+            "AWS/ApiGateway ExecutionError + IntegrationError + ClientError of the WebSocket "
+            "stage - ErrorResponses[Handler] of every function (per-minute sums)"
+        )
     elif isinstance(source, TableThrottles):
         what = f"AWS/DynamoDB Read+WriteThrottleEvents of table {scope}"
     elif isinstance(source, TableSystemErrors):

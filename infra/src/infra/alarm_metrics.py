@@ -28,13 +28,18 @@ from infra.alarm_definition import (
     LambdaMetric,
     ServiceMetric,
     Severity,
+    StageRequestFailures,
     TableSystemErrors,
     TableThrottles,
 )
 from infra.alarm_plan import AlarmPlanError, PlannedAlarm
 from infra.alarm_resources import DYNAMODB_NAMESPACE, TABLE_OPERATIONS, MonitoredFunction
 from infra.services import MonitoredService
-from session_management.websocket_service.specs import HANDLER_INVOCATIONS, LAMBDA_ERRORS
+from session_management.websocket_service.specs import (
+    ERROR_RESPONSES,
+    HANDLER_INVOCATIONS,
+    LAMBDA_ERRORS,
+)
 from shared_metrics import MetricSpec
 
 
@@ -134,9 +139,11 @@ def metric_for(
         if planned.function is None:
             raise AlarmPlanError(f"{planned.name} needs a function")
         return _function_metric(planned.function, targets, source, statistic, period, id_suffix)
-    if isinstance(source, ApiGatewayMetric):
+    if isinstance(source, ApiGatewayMetric | StageRequestFailures):
         if targets.stage is None:
             raise AlarmPlanError(f"{planned.name} needs the WebSocket stage")
+        if isinstance(source, StageRequestFailures):
+            return _stage_request_failures(planned, targets.stage, period, id_suffix)
         return targets.stage.metric(source.metric_name, statistic=statistic, period=period)
     if isinstance(source, TableThrottles | TableSystemErrors):
         table = (targets.tables or {}).get(planned.scope)
@@ -182,6 +189,46 @@ def _function_metric(
         },
         period=period,
         label=f"{function.label} invoked without metrics",
+    )
+
+
+# The AWS/ApiGateway metrics where a request's failure can be counted (see
+# `StageRequestFailures`), by expression id.
+STAGE_ERROR_METRICS = {
+    "execution": "ExecutionError",
+    "integration": "IntegrationError",
+    "client": "ClientError",
+}
+
+
+def stage_request_failures_expression(api_ids: list[str], answer_ids: list[str]) -> str:
+    """API Gateway's error counts less the handlers' own error answers (FILL: a minute
+    without any is 0, and the difference is defined in every minute)."""
+    api = " + ".join(f"FILL({i}, 0)" for i in api_ids)
+    answers = " + ".join(f"FILL({i}, 0)" for i in answer_ids)
+    return f"{api} - ({answers})"
+
+
+def _stage_request_failures(
+    planned: PlannedAlarm, stage: apigw.WebSocketStage, period: Duration, id_suffix: str
+) -> cw.MathExpression:
+    if not planned.stage_functions:
+        raise AlarmPlanError(f"{planned.name} needs the functions behind the stage")
+    using: dict[str, cw.IMetric] = {
+        f"{key}{id_suffix}": stage.metric(name, statistic=SUM, period=period)
+        for key, name in STAGE_ERROR_METRICS.items()
+    }
+    answers = {
+        f"answers{i}{id_suffix}": _handler_metric(function, ERROR_RESPONSES, period)
+        for i, function in enumerate(planned.stage_functions)
+    }
+    using.update(answers)
+    api_ids = [f"{key}{id_suffix}" for key in STAGE_ERROR_METRICS]
+    return cw.MathExpression(
+        expression=stage_request_failures_expression(api_ids, list(answers)),
+        using_metrics=using,
+        period=period,
+        label="requests failed in API Gateway or Lambda",
     )
 
 

@@ -23,6 +23,7 @@ from infra.alarm_definition import (
     MetricSource,
     ServiceMetric,
     Severity,
+    StageRequestFailures,
     TableSystemErrors,
     TableThrottles,
     TopicDeliveryFailures,
@@ -53,6 +54,8 @@ class PlannedAlarm:
     service: MonitoredService | None = None
     function: MonitoredFunction | None = None
     prefix: str = ""  # the stack's: names the drill-down rule and query in the runbook
+    # The functions behind the stage, whose own error answers a stage alarm subtracts.
+    stage_functions: tuple[MonitoredFunction, ...] = ()
 
     @property
     def severity(self) -> Severity:
@@ -138,12 +141,15 @@ def _targets(
                 raise AlarmPlanError(f"{d.key}: a threshold relative to a function needs one")
             threshold = d.threshold * function.limit(d.source.relative_to)
         name = alarm_name(prefix, d.severity, scope, d.key)
-        return PlannedAlarm(d, name, scope, threshold, service, function, prefix)
+        stage_functions = resources.functions if scope == STAGE_SCOPE else ()
+        return PlannedAlarm(
+            d, name, scope, threshold, service, function, prefix, stage_functions
+        )
 
     source = d.source
     if isinstance(source, LambdaErrorRate | LambdaMetric | Heartbeat):
         return [at(f.label, function=f) for f in resources.functions]
-    if isinstance(source, ApiGatewayMetric):
+    if isinstance(source, ApiGatewayMetric | StageRequestFailures):
         return [at(STAGE_SCOPE)] if resources.stage else []
     if isinstance(source, TableThrottles | TableSystemErrors):
         return [at(table) for table in resources.tables]

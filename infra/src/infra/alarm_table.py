@@ -27,7 +27,6 @@ from infra.alarm_definition import (
     P95,
     SUM,
     AlarmDefinition,
-    ApiGatewayMetric,
     ErrorRate,
     Heartbeat,
     LambdaErrorRate,
@@ -35,6 +34,7 @@ from infra.alarm_definition import (
     Limit,
     ServiceMetric,
     Severity,
+    StageRequestFailures,
     TableSystemErrors,
     TableThrottles,
     TopicDeliveryFailures,
@@ -118,18 +118,19 @@ ALARMS: tuple[AlarmDefinition, ...] = (
         "(slower invocations hold concurrency longer).",
     ),
     AlarmDefinition(
-        key="ExecutionErrors",
+        key="PlatformErrors",
         severity=CRITICAL,
-        source=ApiGatewayMetric("ExecutionError"),
+        source=StageRequestFailures(),
         statistic=SUM,
         threshold=0,
         window=sustained(5),
-        meaning="API Gateway cannot call the Lambda integration of a route (throttled, "
-        "permission to invoke missing, Lambda service errors): clients' messages fail "
-        "before any handler runs.",
-        first_check="the stage's access log (Logs Insights: integrationError, status, "
-        "routeKey) for the failing route, the functions' Throttles, and the "
-        "AWS::Lambda::Permission of that route's function after a deploy.",
+        meaning="Requests fail in API Gateway or Lambda, not by a handler's answer: "
+        "throttled invocations, a missing invoke permission, crashes, timeouts. API "
+        "Gateway's error counts (which include every 4XX/5XX a handler answers) less the "
+        "handlers' own error answers: it holds wherever API Gateway counts each failure.",
+        first_check="the stage's access log (status, integrationStatus, integrationError by "
+        "routeKey), then that function's Throttles, Errors, Duration, and its "
+        "AWS::Lambda::Permission after a deploy. Negative: handler metrics arriving late.",
     ),
     AlarmDefinition(
         key="DeliveryFailures",
@@ -139,10 +140,12 @@ ALARMS: tuple[AlarmDefinition, ...] = (
         threshold=0,
         window=total_in(5),
         meaning="Warning notifications are not reaching their subscribers: nobody sees "
-        "warnings, so this pages through the critical topic instead.",
-        first_check="the warning topic's subscriptions (confirmed? endpoint up?), the "
-        "SNS delivery status logs, and the topic's KMS key policy (CloudWatch and SNS must "
-        "be allowed to use it).",
+        "warnings, so this pages through the critical topic instead. SNS counts every failed "
+        "HTTPS attempt at once (4 with the default retry policy), an e-mail only when it "
+        "gives up, about 6 hours later: this catches HTTPS subscribers in time, e-mail late.",
+        first_check="the warning topic's delivery status log (log group sns/<region>/"
+        "<account>/<topic>/Failure: statusCode and providerResponse of each HTTPS attempt), "
+        "then its subscriptions (confirmed? the endpoint answering 2xx?).",
     ),
     # Warning: degraded, or heading there.
     AlarmDefinition(
@@ -276,18 +279,6 @@ ALARMS: tuple[AlarmDefinition, ...] = (
         "shared-metrics release), and 'metrics' warnings of the library.",
     ),
     AlarmDefinition(
-        key="IntegrationErrors",
-        severity=WARNING,
-        source=ApiGatewayMetric("IntegrationError"),
-        statistic=SUM,
-        threshold=25,
-        window=total_in(5),
-        meaning="The Lambda integration of a route answers API Gateway with an error "
-        "(function errors and timeouts): those clients get 'Internal server error'.",
-        first_check="the functions' LambdaErrorRate and DurationNearTimeout, then the "
-        "stage's access log (integrationStatus, integrationError by routeKey).",
-    ),
-    AlarmDefinition(
         key="Throttles",
         severity=WARNING,
         source=TableThrottles(),
@@ -320,9 +311,12 @@ ALARMS: tuple[AlarmDefinition, ...] = (
         statistic=SUM,
         threshold=0,
         window=total_in(5),
-        meaning="Pages are not reaching their subscribers (PagerDuty, Opsgenie, e-mail): "
-        "critical incidents go unanswered. Notifies the warning topic.",
-        first_check="the critical topic's subscriptions (confirmed? the HTTPS endpoint "
-        "answering 2xx?), the SNS delivery status logs, and the topic's KMS key policy.",
+        meaning="Pages are not reaching their subscribers: critical incidents go unanswered. "
+        "Notifies the warning topic. The pager must be an HTTPS subscription (PagerDuty, "
+        "Opsgenie): SNS counts each failed HTTPS attempt at once, so this fires within "
+        "minutes; a failed e-mail counts only when SNS gives up, about 6 hours later.",
+        first_check="the critical topic's delivery status log (log group sns/<region>/"
+        "<account>/<topic>/Failure: statusCode and providerResponse per attempt), then the "
+        "pager's integration (deleted? key rotated?) and the subscription's confirmation.",
     ),
 )

@@ -15,7 +15,7 @@ from infra.alarm_plan import PlannedAlarm, plan_alarms
 from infra.alarm_resources import MonitoredFunction, Resources
 from infra.alarm_table import ALARMS
 from infra.drilldown import QUERIES, RULES
-from infra.failure_catalog import CATALOG
+from infra.failure_catalog import CATALOG, NOT_CAUGHT
 from infra.functions import FUNCTIONS, Table
 
 MARK_START, MARK_END = "<!-- alarms -->", "<!-- /alarms -->"
@@ -64,6 +64,13 @@ def catalog_rows() -> list[str]:
     return rows
 
 
+def not_caught_rows() -> list[str]:
+    rows = ["| failure | what happens | why no alarm | where it shows |", "|---|---|---|---|"]
+    for u in NOT_CAUGHT:
+        rows.append(f"| {u.name} | {u.what} | {u.why_no_alarm} | {u.where_it_shows} |")
+    return rows
+
+
 def drilldown_rows() -> list[str]:
     rows = [
         "| Contributor Insights rule `<stack>-<rule>` | answers | log groups | keys | filter |",
@@ -95,6 +102,11 @@ def generated() -> str:
             "local-run phase that shows it.",
             "",
             *catalog_rows(),
+            "",
+            "Not caught by any alarm of this stack (`failure_catalog.NOT_CAUGHT`), and where",
+            "each shows instead.",
+            "",
+            *not_caught_rows(),
             "",
             "Drill-down (`drilldown.py`): what each Contributor Insights rule and saved Logs",
             "Insights query answers; every alarm's runbook names the ones to open.",

@@ -234,7 +234,7 @@ DRILLDOWN: Mapping[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
     ("Critical", "TranscribeStreamErrorRate"): ((), ("transcribe-stream-failures",)),
     ("Critical", "LambdaErrorRate"): ((), ("failed-requests",)),
     ("Critical", "Throttles"): ((), ("invocations-and-duration",)),
-    ("Critical", "ExecutionErrors"): ((), ("api-errors-by-route",)),
+    ("Critical", "PlatformErrors"): ((), ("api-errors-by-route", "invocations-and-duration")),
     ("Critical", "DeliveryFailures"): ((), ()),
     ("Warning", "ControlLatencyP95"): ((), ("slow-control-messages",)),
     ("Warning", "RateLimitViolations"): (
@@ -257,7 +257,6 @@ DRILLDOWN: Mapping[tuple[str, str], tuple[tuple[str, ...], tuple[str, ...]]] = {
     ("Warning", "DurationNearTimeout"): ((), ("invocations-and-duration",)),
     ("Warning", "ConcurrencyNearLimit"): ((), ("invocations-and-duration",)),
     ("Warning", "Heartbeat"): ((), ("emf-lines-per-minute",)),
-    ("Warning", "IntegrationErrors"): ((), ("api-errors-by-route", "failed-requests")),
     ("Warning", "Throttles"): ((), ("dynamodb-errors",)),
     ("Warning", "SystemErrors"): ((), ("dynamodb-errors",)),
     ("Warning", "DeliveryFailures"): ((), ()),

@@ -56,13 +56,14 @@ CATALOG: tuple[FailureClass, ...] = (
     ),
     FailureClass(
         "Crashes and timeouts",
-        "a dependency hangs: invocations run into the function timeout, die without "
-        "flushing their metrics, and clients get errors from API Gateway",
+        "a dependency hangs: invocations run into the function timeout (their metrics get out "
+        "only through the flush just before the deadline), and clients get errors from API "
+        "Gateway",
         (
             key(CRITICAL, CONNECTION, "LambdaErrorRate"),
             key(CRITICAL, AUDIO_PROCESSOR, "LambdaErrorRate"),
             *per(WARNING, FUNCTION_LABELS, "DurationNearTimeout"),
-            key(WARNING, STAGE_SCOPE, "IntegrationErrors"),
+            key(CRITICAL, STAGE_SCOPE, "PlatformErrors"),
             PAGE,
         ),
         ("lambda-timeouts",),
@@ -73,7 +74,7 @@ CATALOG: tuple[FailureClass, ...] = (
         (
             *per(CRITICAL, FUNCTION_LABELS, "Throttles"),
             *per(WARNING, FUNCTION_LABELS, "ConcurrencyNearLimit"),
-            key(CRITICAL, STAGE_SCOPE, "ExecutionErrors"),
+            key(CRITICAL, STAGE_SCOPE, "PlatformErrors"),
             PAGE,
         ),
         ("lambda-throttling",),
@@ -82,7 +83,7 @@ CATALOG: tuple[FailureClass, ...] = (
         "API Gateway cannot call a function",
         "a missing invoke permission or a broken integration: messages fail before any "
         "handler runs",
-        (key(CRITICAL, STAGE_SCOPE, "ExecutionErrors"), PAGE),
+        (key(CRITICAL, STAGE_SCOPE, "PlatformErrors"), PAGE),
         ("apigw-integration-errors",),
     ),
     FailureClass(
@@ -143,12 +144,45 @@ CATALOG: tuple[FailureClass, ...] = (
     ),
     FailureClass(
         "Alarm delivery failing",
-        "the topics' subscribers reject notifications: pages and warnings reach nobody",
+        "the alarm subscribers' HTTPS endpoints reject notifications (a pager integration "
+        "deleted or its key rotated): pages and warnings reach nobody",
         (
             key(WARNING, topic_scope(CRITICAL), "DeliveryFailures"),
             key(CRITICAL, topic_scope(WARNING), "DeliveryFailures"),
             PAGE,
         ),
         ("alarm-delivery-failing",),
+    ),
+)
+
+
+@dataclass(frozen=True)
+class UncaughtFailure:
+    """A failure no alarm of this stack can catch, said so, with where it does show."""
+
+    name: str
+    what: str
+    why_no_alarm: str
+    where_it_shows: str
+
+
+NOT_CAUGHT: tuple[UncaughtFailure, ...] = (
+    UncaughtFailure(
+        "CloudWatch cannot publish to an alarm topic",
+        "the topics' KMS key policy no longer lets CloudWatch use the key, or the topic policy "
+        "no longer lets it publish: alarms change state and notify nobody",
+        "CloudWatch's Publish fails before SNS accepts anything, so no SNS metric counts it, "
+        "and the alarm that would watch it could only notify through the same topics",
+        "each alarm's history (DescribeAlarmHistory, type Action: 'Failed to execute action'); "
+        "the stack grants cloudwatch.amazonaws.com kms:Decrypt/kms:GenerateDataKey* on the key "
+        "and sns:Publish on each topic (tested in infra's stack tests): change neither by hand",
+    ),
+    UncaughtFailure(
+        "An e-mail-only pager",
+        "the pages go to e-mail subscribers only, and their mail bounces",
+        "SNS counts a failed e-mail in NumberOfNotificationsFailed only when it stops "
+        "retrying, about 6 hours later: the DeliveryFailures alarms fire then, not in time",
+        "the DeliveryFailures alarms, hours late; page through an HTTPS subscription "
+        "(INFRA_CRITICAL_URLS), whose every failed attempt SNS counts at once",
     ),
 )

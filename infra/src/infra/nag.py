@@ -51,6 +51,8 @@ class NaggedStack(Protocol):
     def roles(self) -> Mapping[str, iam.Role]: ...
     @property
     def functions(self) -> Mapping[str, lambda_.Function]: ...
+    @property
+    def delivery_status_role(self) -> iam.Role: ...
 
 
 @dataclass(frozen=True)
@@ -90,6 +92,12 @@ PUT_METRIC_DATA = (
     "is limited by the condition cloudwatch:namespace = this function's own namespace. (By "
     "default the function publishes through EMF in its logs and does not call the API.)"
 )
+DELIVERY_STATUS_LOGS = (
+    "SNS creates the delivery status log groups itself, named sns/<region>/<account>/<topic> "
+    "and sns/<region>/<account>/<topic>/Failure (SNS developer guide, message delivery "
+    "status): the role may write only under this account's and Region's sns/ prefix, and "
+    "only sns.amazonaws.com can assume it."
+)
 TRANSCRIBE_STREAMING = (
     " transcribe:StartStreamTranscription has no resource type either; it is the only "
     "Transcribe action granted."
@@ -121,6 +129,14 @@ def acknowledgments(stack: NaggedStack) -> list[Acknowledged]:
                 API_GATEWAY_LOGGING_ROLE,
             )
         )
+    acks.append(
+        Acknowledged(
+            stack.delivery_status_role,
+            "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:"
+            "<AWS::AccountId>:log-group:sns/<AWS::Region>/<AWS::AccountId>/*]",
+            DELIVERY_STATUS_LOGS,
+        )
+    )
     api_id = Stack.of(stack.api).get_logical_id(stack.api.node.default_child)  # type: ignore[arg-type]
     for spec in stack.function_specs:
         role = stack.roles[spec.label]

@@ -9,7 +9,9 @@
   with the TTL attribute the store writes, point-in-time recovery and encryption at rest.
 - An EventBridge rule that runs the periodic status update every minute.
 - SNS topics per alarm severity, encrypted with a customer managed KMS key (the only kind
-  CloudWatch alarms can publish to) and refusing non-TLS publishers.
+  CloudWatch alarms can publish to) and refusing non-TLS publishers, with delivery status
+  logging of every HTTP/S delivery, failed or not (log groups ``sns/<region>/<account>/
+  <topic>`` and ``.../Failure``: what the DeliveryFailures runbooks open first).
 - `CloudWatchAlarms`, `DrillDown` (Contributor Insights rules and saved Logs Insights queries
   on the log groups) and `ServiceDashboard`.
 
@@ -160,6 +162,7 @@ class WebSocketServiceStack(Stack):
                 resources=["*"],
             )
         )
+        self.delivery_status_role = self._delivery_status_role()
         self.topics = {severity: self._topic(severity, key) for severity in Severity}
         for severity, who in (subscribers or {}).items():
             self._subscribe(self.topics[severity], who)
@@ -408,6 +411,33 @@ class WebSocketServiceStack(Stack):
             # SNS envelope (they confirm the subscription themselves).
             topic.add_subscription(subscriptions.UrlSubscription(url))
 
+    def _delivery_status_role(self) -> iam.Role:
+        """What SNS writes the topics' delivery status logs with (SNS developer guide, "Amazon
+        SNS message delivery status": the role needs these log actions)."""
+        role = iam.Role(
+            self,
+            "AlarmDeliveryStatusRole",
+            assumed_by=iam.ServicePrincipal("sns.amazonaws.com"),
+            description="SNS writes the alarm topics' delivery status logs.",
+        )
+        role.add_to_policy(
+            iam.PolicyStatement(
+                actions=[
+                    "logs:CreateLogGroup",
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:PutMetricFilter",
+                    "logs:PutRetentionPolicy",
+                ],
+                # SNS names the groups sns/<region>/<account>/<topic>[/Failure].
+                resources=[
+                    f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:"
+                    f"sns/{Aws.REGION}/{Aws.ACCOUNT_ID}/*"
+                ],
+            )
+        )
+        return role
+
     def _topic(self, severity: Severity, key: kms.IKey) -> sns.Topic:
         topic = sns.Topic(
             self,
@@ -415,6 +445,16 @@ class WebSocketServiceStack(Stack):
             display_name=f"{self.stack_name} {severity.value.lower()} alarms",
             master_key=key,
             enforce_ssl=True,
+            # Every HTTP/S delivery attempt, failed or not, to CloudWatch Logs: the pager's
+            # answers (status code, provider response) are the DeliveryFailures first check.
+            logging_configs=[
+                sns.LoggingConfig(
+                    protocol=sns.LoggingProtocol.HTTP,
+                    failure_feedback_role=self.delivery_status_role,
+                    success_feedback_role=self.delivery_status_role,
+                    success_feedback_sample_rate=100,
+                )
+            ],
         )
         topic.add_to_resource_policy(
             iam.PolicyStatement(

@@ -161,10 +161,9 @@ ISSUE_ALARMS += (
                kind="function", metric="ConcurrentExecutions",
                relative_to="ReservedConcurrentExecutions"),
     IssueAlarm("Warning", "Heartbeat", FUNCTION_LABELS, (), "Sum", 0, 60, 5, 5, kind="function"),
-    IssueAlarm("Critical", "ExecutionErrors", (STAGE,), (), "Sum", 0, 60, 5, 5,
-               kind="stage", metric="ExecutionError"),
-    IssueAlarm("Warning", "IntegrationErrors", (STAGE,), (), "Sum", 25, 300, 1, 1,
-               kind="stage", metric="IntegrationError"),
+    # Requests failed in API Gateway or Lambda: API Gateway's error counts, which document a
+    # handler's own 4XX/5XX answers as IntegrationError, less those answers.
+    IssueAlarm("Critical", "PlatformErrors", (STAGE,), (), "Sum", 0, 60, 5, 5, kind="stage"),
     IssueAlarm("Warning", "Throttles", TABLE_LABELS, (), "Sum", 0, 60, 5, 3, kind="table"),
     IssueAlarm("Warning", "SystemErrors", TABLE_LABELS, (), "Sum", 0, 60, 5, 3, kind="table"),
     # Each topic's delivery failures reach the OTHER topic: a failing critical topic is a

@@ -13,6 +13,7 @@ from infra.services import AGGREGATE, SERVICES
 from infra_tests.cfn import expressions, of_type, ref, text, watched_metrics
 from infra_tests.conftest import STACK_NAME
 from infra_tests.issue_alarms import (
+    FUNCTION_LABELS,
     FUNCTION_NAMESPACES,
     ISSUE_ALARMS,
     STAGE,
@@ -135,9 +136,15 @@ def test_alarm(
         assert found == [("AWS/Lambda", issue.metric, (("FunctionName", resource),),
                           issue.statistic)]
     elif issue.kind == "stage":
-        assert found == [
-            ("AWS/ApiGateway", issue.metric, (("ApiId", resource), ("Stage", "prod")), "Sum")
-        ]
+        stage = (("ApiId", resource), ("Stage", "prod"))
+        api_metrics = ("ExecutionError", "IntegrationError", "ClientError")
+        assert found == sorted(
+            [("AWS/ApiGateway", name, stage, "Sum") for name in api_metrics]
+            + [
+                (FUNCTION_NAMESPACES[label], "ErrorResponses", (("Handler", label),), "Sum")
+                for label in FUNCTION_LABELS
+            ]
+        )
     elif issue.kind == "table":
         names: list[tuple[str, tuple[tuple[str, str], ...]]]
         if issue.key == "Throttles":

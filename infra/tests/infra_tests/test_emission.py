@@ -248,7 +248,8 @@ def test_the_scenario_reaches_every_alarm(
     aws_only = {
         f"{STACK_NAME}-{issue.severity}-{scope}-{issue.key}"
         for issue, scope in expanded()
-        if issue.kind != "service" and issue.key not in ("LambdaErrorRate", "Heartbeat")
+        if issue.kind != "service"
+        and issue.key not in ("LambdaErrorRate", "Heartbeat", "PlatformErrors")
     }
     assert set(watched) - set(custom) == aws_only
     for name, series in custom.items():

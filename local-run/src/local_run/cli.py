@@ -14,9 +14,10 @@ cannot be used.
 run the same scenario there instead (`Backend.remote`: run-unique tables, deleted at the
 end, and run-unique metric namespaces); the metrics are read back with GetMetricData, as
 the backtest does, and the alarms evaluated on what CloudWatch computed. AWS/Lambda metrics
-come from the run's own records (nobody may publish to ``AWS/``), and latency timers count
-simulated time only: a laptop's round trips to DynamoDB are not what a Lambda function in
-the region sees.
+come from the run's own records (nobody may publish to ``AWS/``). On every backend, latency
+timers count simulated time only (`local_run.sim_clock`): neither this machine's speed nor a
+laptop's round trips to DynamoDB are what a Lambda function in the region sees, and no alarm
+decision may depend on them.
 
 ``cli.py backtest ...`` evaluates the same alarms on metric data read with GetMetricData
 over a past window instead (see `local_run.backtest`).
@@ -51,6 +52,7 @@ from local_run.metric_source import (
 from local_run.metric_store import MetricStore
 from local_run.notifications import evaluate_with_notifications, sns_metrics
 from local_run.phases import PHASE_NAMES, phases_named
+from local_run.platform_metrics import DOCUMENTED, ApiGatewayReading
 from local_run.report import report
 from local_run.scenario import ScenarioResult, run_scenario
 from local_run.stack_alarms import (
@@ -236,14 +238,12 @@ def _run(args: argparse.Namespace, only: set[str]) -> int:
 
         print(f"backend: {args.backend.description}", file=sys.stderr)
         try:
-            # Simulated latency only: see the module docstring.
             result = run_scenario(
                 args.backend,
                 phases,
                 phase_minutes=args.phase_minutes,
                 stack_name=args.stack_name,
                 on_tick=on_tick,
-                real_latency=False,
             )
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             print(
@@ -343,10 +343,15 @@ def _describe(stat: MetricStat) -> str:
     return f"{stat.metric.name}[{dims}] {stat.stat}"
 
 
-def platform_routed(services: MetricStore, result: ScenarioResult) -> RoutedStore:
+def platform_routed(
+    services: MetricStore, result: ScenarioResult, reading: ApiGatewayReading = DOCUMENTED
+) -> RoutedStore:
     """The services' namespaces from ``services``; AWS/Lambda, AWS/ApiGateway and
-    AWS/DynamoDB from the run's own records (what those services would have published)."""
-    return RoutedStore(services, {ns: result.platform.store for ns in PLATFORM_NAMESPACES})
+    AWS/DynamoDB from the run's own records (what those services would have published),
+    API Gateway's under ``reading`` (`local_run.platform_metrics`)."""
+    routes: dict[str, MetricStore] = {ns: result.platform.store for ns in PLATFORM_NAMESPACES}
+    routes[API_GATEWAY_NAMESPACE] = result.platform.api_store(reading)
+    return RoutedStore(services, routes)
 
 
 def subscribers_down(result: ScenarioResult) -> Callable[[float], bool]:

@@ -6,18 +6,23 @@ the backend's tables, exactly as in Lambda, except that:
 
 - each function has its own emitter (as each runs in its own Lambda environments), which
   publishes through the real `CloudWatchSink` (PutMetricData) to the backend, with
-  ``clock=`` the simulated clock: metric timestamps follow it. The handlers flush at the end
-  of every invocation, as in Lambda; what they flush reaches CloudWatch only if the
-  invocation did not time out and the phase has not broken the function's metrics
-  (`local_run.platform_metrics.FunctionOutput`);
+  ``clock=`` the simulated clock: metric timestamps follow it. Every invocation gets a Lambda
+  context (`local_run.lambda_context`: request id, function name, memory, the remaining
+  time of its timeout on the simulated timer), so the handlers flush at the end of every
+  invocation and, as deployed, shortly before its deadline (the emitters' deadline watch is
+  on the simulated timer: `local_run.sim_clock.SimDeadlineWatch`); what they flush reaches
+  CloudWatch if it was flushed before the invocation timed out and the phase has not broken
+  the function's metrics (`local_run.platform_metrics.FunctionOutput`);
 - DynamoDB calls run with botocore's retries off (their backoff sleeps would be wall
   time; the injected fault rate stands for what still fails after retries), and the
   DynamoDB phases inject 500s or throttling (`local_run.faults`: a `FaultProxy` on
   loopback in front of the emulator, in the client for other backends);
 - the transcriber is in-process (`local_run.scenario_transcriber`): it can be down, slow or
   hang;
-- timers (the emitters' ``timer_clock``, `SimClock.timer`) measure real elapsed time PLUS
-  the simulated time injected inside processing (`local_run.sim_clock`).
+- timers (the emitters' ``timer_clock``, `SimClock.timer`) measure the simulated time spent
+  inside processing, never this machine's speed (`local_run.sim_clock`);
+- the PutMetricData sink has a budget of minutes, not Lambda's seconds: the emulator shares
+  this machine's CPU with the run, and a busy or slowed machine must not lose datapoints.
 
 `LocalFunctions.invoke` is one request through API Gateway and Lambda, with what both
 services record about it (`local_run.platform_metrics.PlatformMetrics`): a function's
@@ -39,11 +44,20 @@ from audio_transcription.testing.pcm import tone
 from infra.functions import FUNCTIONS
 from local_run.backend import Backend
 from local_run.faults import ClientFaults, DynamoDBFaults, ProxyFaults
+from local_run.lambda_context import LocalLambdaContext, request_id
 from local_run.local_names import function_name, log_group_name
 from local_run.phases import AUDIO_FN, CONNECTION, STATUS_FN
-from local_run.platform_metrics import DynamoDBObserver, FunctionOutput, PlatformMetrics
+from local_run.platform_metrics import (
+    ANSWERED,
+    FUNCTION_ERROR,
+    NOT_INVOKED,
+    ApiRequest,
+    DynamoDBObserver,
+    FunctionOutput,
+    PlatformMetrics,
+)
 from local_run.scenario_transcriber import ScenarioTranscriber
-from local_run.sim_clock import SimClock
+from local_run.sim_clock import SimClock, SimDeadlineWatch
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
 from session_management.services import SessionServices
@@ -64,6 +78,8 @@ POLICY = RateLimitPolicy(
     max_violations=10,
     violation_window_seconds=300,
 )
+# PutMetricData's time budget: a flush to the emulator may wait for the CPU the run shares.
+EMULATOR_SINK_BUDGET_SECONDS = 120.0
 CHUNK = tone(1600)  # 100 ms of PCM16 mono at 16 kHz: what a speaker sends
 BUFFER_BYTES = 4 * len(CHUNK)  # per session: Transcribe down for 4 chunks -> overflows
 
@@ -114,7 +130,12 @@ class LocalFunctions:
         # stands between a function's output and CloudWatch.
         self.outputs = {
             label: FunctionOutput(
-                CloudWatchSink(endpoint_url=backend.endpoint_url, region_name=backend.region)
+                CloudWatchSink(
+                    endpoint_url=backend.endpoint_url,
+                    region_name=backend.region,
+                    budget_seconds=EMULATOR_SINK_BUDGET_SECONDS,
+                ),
+                clock.timer,
             )
             for label in labels
         }
@@ -123,9 +144,10 @@ class LocalFunctions:
                 backend.namespace(SPECS_BY_LABEL[label].service.namespace),
                 self.outputs[label],
                 clock=clock,
-                # Timers measure real time plus the simulated time spent meanwhile.
+                # Timers, and the deadline flush, on the simulated invocation time.
                 timer_clock=clock.timer,
                 flush_at_exit=False,
+                deadline_watch=SimDeadlineWatch(clock),
             )
             for label in labels
         }
@@ -160,6 +182,7 @@ class LocalFunctions:
             AUDIO_FN: audio_processor.build_handler(audio_services),
         }
         self.function_names = {label: function_name(stack_name, label) for label in self.handlers}
+        self.region = backend.region
         self.revoked: set[str] = set()  # functions API Gateway may no longer invoke
         self.invocations = 0
         self.statuses: dict[int, int] = {}  # HTTP status -> count
@@ -172,46 +195,57 @@ class LocalFunctions:
         t = self.clock()
         fn = self.function_names[label]
         spec = SPECS_BY_LABEL[label]
-        context = event.get("requestContext")
-        websocket = isinstance(context, dict)
-        if isinstance(context, dict):
-            route = context.get("routeKey")
-            self.platform.api(t, "ConnectCount" if route == CONNECT else "MessageCount")
-            if label in self.revoked:
-                self.platform.api(t, "ExecutionError")
-                return self._count(500)
+        request_context = event.get("requestContext")
+        connect = isinstance(request_context, dict) and request_context.get("routeKey") == CONNECT
+        websocket = isinstance(request_context, dict)
+        if websocket and label in self.revoked:
+            self.platform.api_request(ApiRequest(t, connect, NOT_INVOKED))
+            return self._count(500)
         started = self.clock.timer()
+        timeout_s = spec.timeout.total_seconds()
+        context = LocalLambdaContext(
+            function_name=fn,
+            memory_limit_in_mb=spec.memory_mb,
+            aws_request_id=request_id(self.invocations + 1),
+            log_group_name=log_group_name(fn),
+            region=self.region,
+            timeout_seconds=timeout_s,
+            clock=self.clock,
+            started=started,
+        )
         failed = False
         try:
-            status = int(self.handlers[label](event, None)["statusCode"])
+            status = int(self.handlers[label](event, context)["statusCode"])
         except Exception:  # escaped the handler: a function error (the guard prevents it)
             failed, status = True, 502
         duration_ms = (self.clock.timer() - started) * 1000
-        timeout_ms = spec.timeout.total_seconds() * 1000
+        timeout_ms = timeout_s * 1000
         if duration_ms > timeout_ms:  # "Task timed out": Lambda stops the invocation
             failed, status, duration_ms = True, 504, timeout_ms
-            self.outputs[label].killed()
+            self.outputs[label].killed(started + timeout_s)
         else:
             self.outputs[label].completed()
         self.platform.invocation(t, fn, duration_ms, failed)
         self.platform.concurrency(t, fn, running)
-        if failed and websocket:
-            self.platform.api(t, "IntegrationError")
+        if websocket:
+            outcome = FUNCTION_ERROR if failed else ANSWERED
+            self.platform.api_request(
+                ApiRequest(t, connect, outcome, None if failed else status, duration_ms)
+            )
         return self._count(status)
 
     def burst(self, label: str, events: Sequence[dict[str, Any]]) -> int:
         """Requests arriving at once: Lambda runs as many as the function's reserved
-        concurrency allows and throttles the rest (API Gateway: ExecutionError). Returns how
-        many ran (the first ones)."""
+        concurrency allows and throttles the rest (they never reach the function). Returns
+        how many ran (the first ones)."""
         limit = SPECS_BY_LABEL[label].reserved_concurrency
         admitted, throttled = events[:limit], events[limit:]
         if throttled:
             t = self.clock()
             self.platform.throttled(t, self.function_names[label], len(throttled))
             for event in throttled:
-                route = event["requestContext"].get("routeKey")
-                self.platform.api(t, "ConnectCount" if route == CONNECT else "MessageCount")
-                self.platform.api(t, "ExecutionError")
+                connect = event["requestContext"].get("routeKey") == CONNECT
+                self.platform.api_request(ApiRequest(t, connect, NOT_INVOKED))
                 self._count(429)
         for event in admitted:
             self.invoke(label, event, running=len(admitted))

@@ -129,7 +129,7 @@ PHASES: tuple[Phase, ...] = (
         _keys(
             *(_critical(f, "Throttles") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
             *(_warning(f, "ConcurrencyNearLimit") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
-            _critical(STAGE_SCOPE, "ExecutionErrors"), DEGRADED,
+            _critical(STAGE_SCOPE, "PlatformErrors"), DEGRADED,
         ),
     ),
     Phase(
@@ -143,24 +143,26 @@ PHASES: tuple[Phase, ...] = (
     Phase(
         "lambda-timeouts",
         f"the Management API and Transcribe hang ({HANG_SECONDS:.0f} s a call): broadcasts, "
-        "scheduled updates and audio run into the functions' timeouts (and lose their metrics)",
+        "scheduled updates and audio run into the functions' timeouts (their metrics get out "
+        "through the flush before the deadline)",
         _keys(
             _critical(CONNECTION, "LambdaErrorRate"), _critical(AUDIO_FN, "LambdaErrorRate"),
             *(_warning(f, "DurationNearTimeout") for f in (CONNECTION, STATUS_FN, AUDIO_FN)),
-            _warning(CONNECTION, "Heartbeat"), _warning(AUDIO_FN, "Heartbeat"),
-            _warning(STAGE_SCOPE, "IntegrationErrors"), DEGRADED,
+            _critical(STAGE_SCOPE, "PlatformErrors"), DEGRADED,
         ),
-    ),
-    Phase(
-        "apigw-integration-errors",
-        "a deploy removed API Gateway's permission to invoke audio_processor: sendAudio "
-        "fails before any handler runs",
-        _keys(_critical(STAGE_SCOPE, "ExecutionErrors"), DEGRADED),
     ),
     Phase(
         "metrics-lost-audio",
         "audio_processor's EMF output is no longer extracted while it streams on",
         _keys(_warning(AUDIO_FN, "Heartbeat")),
+    ),
+    # Not right after lambda-timeouts: PlatformErrors is in ALARM there, and an alarm that
+    # never leaves ALARM cannot enter it again (nor can the composite page again).
+    Phase(
+        "apigw-integration-errors",
+        "a deploy removed API Gateway's permission to invoke audio_processor: sendAudio "
+        "fails before any handler runs",
+        _keys(_critical(STAGE_SCOPE, "PlatformErrors"), DEGRADED),
     ),
     Phase(
         "slow-degradation",
@@ -185,8 +187,10 @@ PHASES: tuple[Phase, ...] = (
     ),
     Phase(
         "alarm-delivery-failing",
-        "Transcribe fails again while every alarm subscriber rejects notifications "
-        "(a KMS key policy change): the delivery alarms of both topics fire",
+        "Transcribe fails again while the alarm subscribers' HTTPS endpoints answer 503 and "
+        "their e-mail bounces (a pager integration deleted): SNS counts each failed HTTPS "
+        "attempt, and the delivery alarms of both topics fire (the e-mail failures count "
+        "6 hours later, after the run)",
         _keys(
             _critical(AT, "TranscribeStreamErrorRate"), _warning(AT, "AudioBufferOverflows"),
             _warning(topic_scope(Severity.CRITICAL), "DeliveryFailures"),

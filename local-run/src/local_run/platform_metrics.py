@@ -1,39 +1,50 @@
 """What AWS's own services would publish about a local run: AWS/Lambda, AWS/ApiGateway and
 AWS/DynamoDB metrics, recorded by the scenario from what it sees (nobody may publish to an
 ``AWS/`` namespace, and the emulator publishes none), and the path from a function's output
-to CloudWatch.
+to CloudWatch. Each rule cites its documentation in `local_run.fidelity`.
 
 The model, per invocation the scenario makes:
 
-- API Gateway (``ApiId, Stage``): ``ConnectCount`` per $connect, ``MessageCount`` per client
-  message; ``ExecutionError`` when API Gateway cannot call the integration (the function is
-  throttled, or its invoke permission is gone); ``IntegrationError`` when the integration
-  answers with an error: a function error (an exception escaping the handler, a timeout).
-  A handler's own 4xx/5xx response is a successful Invoke for API Gateway and counts in
-  neither (the handlers count those themselves). This reading of the API Gateway metric
-  definitions is this model's assumption: it is not checkable without AWS.
+- API Gateway (``ApiId, Stage``; "Monitoring WebSocket API execution with CloudWatch
+  metrics"): ``ConnectCount`` per $connect request; ``MessageCount`` per message "sent to the
+  WebSocket API, either from or to the client": each client message and each message the
+  handlers post to a connection; ``IntegrationLatency`` per invoked request (the function's
+  Duration). The error metrics: ``IntegrationError`` is "the number of requests that return a
+  4XX/5XX response from the integration", so a handler's own 4xx/5xx answer counts there (a
+  4xx has also been reported in ``ClientError``); ``ExecutionError`` is "errors that occurred
+  when calling the integration". Where a function error (an exception escaping the handler,
+  a timeout) and a request API Gateway could not hand to the function (throttled, permission
+  gone) count, AWS does not say. The requests are recorded as outcomes, and
+  `PlatformMetrics.api_store` turns them into metrics under an `ApiGatewayReading`:
+  `DOCUMENTED` by default, and every other plausible reading in `READINGS` (the tests
+  evaluate the alarms under each).
 - Lambda (``FunctionName``): ``Invocations``, ``Errors`` (0 or 1), ``Duration`` (ms, what the
-  handler's timers measure: real time plus simulated time spent inside it; a timed-out
-  invocation counts its timeout), ``Throttles``, ``ConcurrentExecutions`` (the requests of one
-  burst run at once; otherwise one at a time).
+  handler's timers measure: simulated time spent inside it; a timed-out invocation counts its
+  timeout), ``Throttles`` (throttled requests count "not as Invocations or Errors"),
+  ``ConcurrentExecutions`` (the requests of one burst run at once; otherwise one at a time).
 - DynamoDB (``TableName``; ``SystemErrors`` also by ``Operation``): from each call's outcome
   as the handlers' client sees it: throttling errors are ``ReadThrottleEvents`` or
-  ``WriteThrottleEvents`` of each table the call names, 500s are ``SystemErrors``.
+  ``WriteThrottleEvents`` (by the operation) of each table the call names, a transaction's
+  every table; 500s are ``SystemErrors``.
 
 `FunctionOutput` stands between a function's metrics emitter and CloudWatch: what a function
-flushes reaches CloudWatch when its invocation completes, not when it times out (Lambda
-stops the process first), and not while the function's metrics pipeline is broken: its
-instrumentation dropped by a deploy (nothing written), or its EMF lines no longer extracted
-(written to the log group, no metrics). It also keeps the EMF lines the function would have
-written to its log group (what Contributor Insights rules read).
+flushes reaches CloudWatch unless the invocation had already timed out when it flushed
+(Lambda stops the process at its timeout: the deadline flush before it gets through, the
+flush at the end of a timed-out invocation does not), and not while the function's metrics
+pipeline is broken: its instrumentation dropped by a deploy (nothing written), or its EMF
+lines no longer extracted (written to the log group, no metrics). It also keeps the EMF
+lines the function would have written to its log group (what Contributor Insights rules
+read).
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from infra.alarm_resources import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
@@ -48,14 +59,79 @@ THROTTLING_CODES = frozenset(
 )
 READ_OPERATIONS = frozenset({"GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems"})
 
+INTEGRATION_ERROR = "IntegrationError"
+CLIENT_ERROR = "ClientError"
+EXECUTION_ERROR = "ExecutionError"
+
+# What happened to one request API Gateway received.
+ANSWERED = "answered"  # the handler returned a response (any status)
+FUNCTION_ERROR = "function-error"  # the invocation failed: an exception escaped, a timeout
+NOT_INVOKED = "not-invoked"  # throttled by Lambda, or API Gateway may not invoke the function
+
+
+@dataclass(frozen=True)
+class ApiGatewayReading:
+    """Which AWS/ApiGateway metric counts each kind of failed request: AWS documents the first
+    (``IntegrationError``: "requests that return a 4XX/5XX response from the integration"),
+    a handler's 4xx was reported in ``ClientError``, and AWS says nothing of the other two."""
+
+    handler_4xx: str  # INTEGRATION_ERROR (documented) or CLIENT_ERROR (reported)
+    function_error: str  # INTEGRATION_ERROR or EXECUTION_ERROR: not documented
+    not_invoked: str  # EXECUTION_ERROR or INTEGRATION_ERROR: not documented
+
+    @property
+    def name(self) -> str:
+        return (
+            f"handler 4xx in {self.handler_4xx}, function errors in {self.function_error}, "
+            f"requests not invoked in {self.not_invoked}"
+        )
+
+
+DOCUMENTED = ApiGatewayReading(INTEGRATION_ERROR, INTEGRATION_ERROR, EXECUTION_ERROR)
+READINGS = tuple(
+    ApiGatewayReading(a, b, c)
+    for a, b, c in itertools.product(
+        (INTEGRATION_ERROR, CLIENT_ERROR),
+        (INTEGRATION_ERROR, EXECUTION_ERROR),
+        (EXECUTION_ERROR, INTEGRATION_ERROR),
+    )
+)
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """One request API Gateway received, and what became of it."""
+
+    timestamp: float
+    connect: bool  # the $connect route (ConnectCount), else a client message (MessageCount)
+    outcome: str  # ANSWERED, FUNCTION_ERROR or NOT_INVOKED
+    status: int | None = None  # the handler's statusCode (ANSWERED)
+    latency_ms: float | None = None  # request to response at the integration (invoked)
+
+    def error_metric(self, reading: ApiGatewayReading) -> str | None:
+        """The metric that counts this request as an error under ``reading``, if any."""
+        if self.outcome == FUNCTION_ERROR:
+            return reading.function_error
+        if self.outcome == NOT_INVOKED:
+            return reading.not_invoked
+        if self.status is not None and 400 <= self.status < 500:
+            return reading.handler_4xx
+        if self.status is not None and self.status >= 500:
+            return INTEGRATION_ERROR
+        return None
+
 
 class PlatformMetrics:
-    """The AWS-namespace metrics of one run, in an `InMemoryMetricStore`."""
+    """The AWS-namespace metrics of one run: Lambda and DynamoDB in an `InMemoryMetricStore`
+    (`store`), API Gateway's built from the recorded requests under a reading (`api_store`)."""
 
     def __init__(self, api_id: str, stage: str) -> None:
         self.store = InMemoryMetricStore()
         self._api = {"ApiId": api_id, "Stage": stage}
         self._lock = threading.Lock()
+        self.requests: list[ApiRequest] = []
+        self.messages_to_clients: list[float] = []  # when each was delivered
+        self._api_stores: dict[ApiGatewayReading, InMemoryMetricStore] = {}
 
     def _put(
         self, namespace: str, name: str, t: float, value: float, dims: Mapping[str, str]
@@ -65,8 +141,41 @@ class PlatformMetrics:
 
     # -- API Gateway -----------------------------------------------------------------------
 
-    def api(self, t: float, metric: str, count: float = 1.0) -> None:
-        self._put(API_GATEWAY_NAMESPACE, metric, t, count, self._api)
+    def api_request(self, request: ApiRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+            self._api_stores.clear()
+
+    def message_to_client(self, t: float) -> None:
+        with self._lock:
+            self.messages_to_clients.append(t)
+            self._api_stores.clear()
+
+    def api_store(self, reading: ApiGatewayReading = DOCUMENTED) -> InMemoryMetricStore:
+        """AWS/ApiGateway for the stage, as API Gateway would publish it under ``reading``."""
+        with self._lock:
+            cached = self._api_stores.get(reading)
+            if cached is not None:
+                return cached
+            store = InMemoryMetricStore()
+            for t in self.messages_to_clients:
+                store.put(API_GATEWAY_NAMESPACE, "MessageCount", t, 1.0, self._api)
+            for r in self.requests:
+                count = "ConnectCount" if r.connect else "MessageCount"
+                store.put(API_GATEWAY_NAMESPACE, count, r.timestamp, 1.0, self._api)
+                error = r.error_metric(reading)
+                if error is not None:
+                    store.put(API_GATEWAY_NAMESPACE, error, r.timestamp, 1.0, self._api)
+                if r.latency_ms is not None:
+                    store.put(
+                        API_GATEWAY_NAMESPACE,
+                        "IntegrationLatency",
+                        r.timestamp,
+                        r.latency_ms,
+                        self._api,
+                    )
+            self._api_stores[reading] = store
+            return store
 
     # -- Lambda ----------------------------------------------------------------------------
 
@@ -109,6 +218,7 @@ class PlatformMetrics:
 
 
 def _tables_of(params: Mapping[str, Any]) -> list[str]:
+    """The tables a call names: its TableName, or every table of a transaction's items."""
     if "TableName" in params:
         return [str(params["TableName"])]
     names: list[str] = []
@@ -155,13 +265,15 @@ class FunctionOutput(MetricSink):
     """A function's metrics sink as CloudWatch sees it (see the module docstring): holds
     what an invocation flushes until the scenario says how the invocation ended."""
 
-    def __init__(self, inner: Any) -> None:
+    def __init__(self, inner: Any, timer: Callable[[], float]) -> None:
         self.inner = inner
+        self.timer = timer  # the invocation's clock: when each flush happened
         self.name = f"lambda-output({inner.name})"
         self.preferred_batch_values = inner.preferred_batch_values
         self.instrumented = True  # False: a deploy dropped the instrumentation
         self.extracted = True  # False: EMF lines are written but yield no metrics
-        self._held: list[tuple[str, list[SeriesBatch], dict[str, object]]] = []
+        # (when, namespace, batches, properties) of each flush of the running invocation
+        self._held: list[tuple[float, str, list[SeriesBatch], dict[str, object]]] = []
         self.lost_datapoints = 0
         self._lines = io.StringIO()
         self._emf = EmfSink(self._lines)
@@ -177,21 +289,24 @@ class FunctionOutput(MetricSink):
     def publish(
         self, namespace: str, batches: Sequence[SeriesBatch], properties: Mapping[str, object]
     ) -> PublishResult:
-        self._held.append((namespace, list(batches), dict(properties)))
+        self._held.append((self.timer(), namespace, list(batches), dict(properties)))
         return PublishResult(delivered=total_datapoints(batches))
 
     def completed(self) -> None:
         """The invocation returned: CloudWatch extracts its metrics (unless broken)."""
+        self.killed(float("inf"))
+
+    def killed(self, at: float) -> None:
+        """The invocation timed out at timer time ``at``: Lambda stopped it there, so what it
+        flushed until then (its deadline flush) got out, and what came later did not."""
         held, self._held = self._held, []
-        for namespace, batches, properties in held:
+        for when, namespace, batches, properties in held:
+            if when > at:
+                self.lost_datapoints += total_datapoints(batches)
+                continue
             if self.instrumented:
                 self._emf.publish(namespace, batches, properties)
             if self.broken:
                 self.lost_datapoints += total_datapoints(batches)
             else:
                 self.inner.publish(namespace, batches, properties)
-
-    def killed(self) -> None:
-        """The invocation timed out: Lambda stopped it before its output was complete."""
-        held, self._held = self._held, []
-        self.lost_datapoints += sum(total_datapoints(b) for _, b, _ in held)

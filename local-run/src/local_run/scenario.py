@@ -98,7 +98,6 @@ def run_scenario(
     stack_name: str = STACK_NAME,
     seed: int = 7,
     on_tick: Callable[[str], None] | None = None,
-    real_latency: bool = True,
 ) -> ScenarioResult:
     """Drive the handlers against ``backend`` (a `Backend`, or the URL of the in-process
     emulator) through ``phases``.
@@ -113,7 +112,7 @@ def run_scenario(
         raise ValueError("no phases to run")
     total_minutes = sum(p.minutes(phase_minutes) for p in phases)
     t0 = aligned_start(total_minutes + 5) if start is None else start
-    clock = SimClock(t0, real_latency)
+    clock = SimClock(t0)
     result = ScenarioResult(
         t0, t0, [], {}, PlatformMetrics(LOCAL_API_ID, LOCAL_STAGE), backend=backend
     )
@@ -124,6 +123,8 @@ def run_scenario(
     sys.setswitchinterval(0.0005)
     with contextlib.ExitStack() as stack:
         api = stack.enter_context(ManagementApiStub())
+        # Each message the handlers deliver to a client is one of API Gateway's MessageCount.
+        api.on_delivered = lambda _connection_id: result.platform.message_to_client(clock())
         proxy = None
         if backend.emulator:
             assert backend.endpoint_url is not None, "the emulator has an endpoint URL"

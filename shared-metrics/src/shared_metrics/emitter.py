@@ -70,6 +70,7 @@ class MetricsEmitter:
         timer_clock: Callable[[], float] = time.perf_counter,
         max_cached_series: int = DEFAULT_MAX_CACHED_SERIES,
         flush_at_exit: bool = True,
+        deadline_watch: DeadlineWatch | None = None,
     ) -> None:
         self.namespace = check_namespace(namespace)
         self.sink = sink
@@ -95,7 +96,8 @@ class MetricsEmitter:
         )
         # The registry's cache, read directly by `record` (one attribute lookup less).
         self._series_cache = self._registry.cache
-        self._deadline = DeadlineWatch()
+        # A simulation passes a watch on its own clock (the same arm/disarm contract).
+        self._deadline = deadline_watch if deadline_watch is not None else DeadlineWatch()
         self._properties: dict[str, object] = {}
         self._rejected: dict[str, int] = {}
         self._dropped: dict[str, int] = {}

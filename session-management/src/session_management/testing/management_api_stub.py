@@ -38,6 +38,8 @@ class ManagementApiStub(LoopbackServer):
         self.delay_seconds = 0.0  # per request: a slow API
         # Called per request before it is answered: a simulated-time delay (local run).
         self.on_request: Callable[[], None] | None = None
+        # Called with the connection id after each message delivered (a POST answered 200).
+        self.on_delivered: Callable[[str], None] | None = None
         self._posted: dict[str, list[bytes]] = {}
         self.deleted: list[str] = []
 
@@ -56,6 +58,7 @@ class ManagementApiStub(LoopbackServer):
             self.failures.clear()
             self.delay_seconds = 0.0
             self.on_request = None
+            self.on_delivered = None
 
     # -- the server --------------------------------------------------------------------------
 
@@ -81,6 +84,8 @@ class ManagementApiStub(LoopbackServer):
             status, code = failure
             return (status, *error_response("json", status, code, f"{code} for {connection_id}"))
         json_type = {"Content-Type": "application/json"}
+        if method == "POST" and self.on_delivered is not None:
+            self.on_delivered(connection_id)
         if method == "GET":
             return 200, json_type, json.dumps({"connectedAt": "2024-01-01T00:00:00Z"}).encode()
         return 200, json_type, b"{}"
