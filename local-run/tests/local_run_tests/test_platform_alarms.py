@@ -1,6 +1,6 @@
 """The synthesized platform alarms driven with data that must fire them and data that must
 not, through the evaluator (CloudWatch's semantics). Expected outcomes come from the rules
-issue 8 sets: failed requests (unhandled AWS/Lambda Errors + handled LambdaErrors) over
+the alarm table states: failed requests (unhandled AWS/Lambda Errors + handled LambdaErrors) over
 Invocations > 1 % for 5 minutes, with at least 3 failed requests in a minute; a heartbeat
 that fires only when the function is invoked and its own metrics are missing."""
 
@@ -13,7 +13,18 @@ from hypothesis import strategies as st
 from infra.functions import FUNCTIONS
 from local_run.alarm_model import MetricAlarm, TemplateAlarms
 from local_run.evaluator import AlarmState, evaluate_alarm
-from local_run.metric_store import InMemoryMetricStore
+from local_run.local_names import LOCAL_API_ID, LOCAL_STAGE
+from local_run.metric_source import RoutedStore
+from local_run.metric_store import InMemoryMetricStore, MetricStore
+from local_run.platform_metrics import (
+    ANSWERED,
+    FUNCTION_ERROR,
+    NOT_INVOKED,
+    READINGS,
+    ApiGatewayReading,
+    ApiRequest,
+    PlatformMetrics,
+)
 from local_run.stack_alarms import synthesized_alarms
 from session_management import metrics_spec as session_spec
 
@@ -56,7 +67,7 @@ def _traffic(
     return store
 
 
-def _fires(alarm: MetricAlarm, store: InMemoryMetricStore) -> bool:
+def _fires(alarm: MetricAlarm, store: MetricStore) -> bool:
     changes = evaluate_alarm(alarm, store, T0, T0 + MINUTES * 60)
     return any(c.new is AlarmState.ALARM for c in changes)
 
@@ -138,3 +149,49 @@ def test_table_throttles_return_to_ok_once_throttling_stops(alarms: TemplateAlar
                   {"TableName": "local-sessions"})
     changes = evaluate_alarm(alarm, store, T0, T0 + 12 * 60)
     assert [c.new for c in changes] == [AlarmState.OK, AlarmState.ALARM, AlarmState.OK]
+
+
+# -- the stage: requests failed in API Gateway or Lambda ----------------------------------------
+
+AUDIO_NAMESPACE = "AudioTranscription/WebSocket"
+
+
+def _stage_traffic(reading: ApiGatewayReading, per_minute: list[ApiRequest]) -> MetricStore:
+    """``MINUTES`` minutes of the same requests, as API Gateway publishes them under
+    ``reading``, with each handler's own ErrorResponses for what it answered 4XX/5XX."""
+    platform = PlatformMetrics(LOCAL_API_ID, LOCAL_STAGE)
+    answers = InMemoryMetricStore()
+    for minute in range(MINUTES):
+        t = T0 + minute * 60 + 10
+        for r in per_minute:
+            platform.api_request(ApiRequest(t, r.connect, r.outcome, r.status, r.latency_ms))
+            if r.outcome == ANSWERED and r.status is not None and r.status >= 400:
+                answers.put(AUDIO_NAMESPACE, "ErrorResponses", t, 1.0,
+                            {"Handler": "audio_processor"})
+    return RoutedStore(answers, {"AWS/ApiGateway": platform.api_store(reading)})
+
+
+STAGE_CASES = [
+    # A missing invoke permission: 12 sendAudio a minute never reach the function.
+    ([ApiRequest(T0, False, NOT_INVOKED)] * 12, True),
+    # Timeouts: the invocations fail after the handler started.
+    ([ApiRequest(T0, False, FUNCTION_ERROR)] * 3, True),
+    # Abusive clients refused with 429 and garbled chunks with 400 and 413, a guarded 500:
+    # the handlers' own answers, however API Gateway counts them.
+    ([ApiRequest(T0, False, ANSWERED, 429)] * 200 + [ApiRequest(T0, False, ANSWERED, 400)] * 5
+     + [ApiRequest(T0, False, ANSWERED, 413), ApiRequest(T0, False, ANSWERED, 500)], False),
+    # Healthy traffic.
+    ([ApiRequest(T0, False, ANSWERED, 200)] * 50 + [ApiRequest(T0, True, ANSWERED, 200)], False),
+    # Both at once: the handlers' refusals do not hide the failing invocations.
+    ([ApiRequest(T0, False, ANSWERED, 429)] * 100 + [ApiRequest(T0, False, NOT_INVOKED)] * 2,
+     True),
+]
+
+
+@pytest.mark.parametrize("reading", READINGS, ids=lambda r: r.name)
+@pytest.mark.parametrize(("requests", "fires"), STAGE_CASES)
+def test_platform_errors_under_every_reading_of_the_api_gateway_metrics(
+    alarms: TemplateAlarms, reading: ApiGatewayReading, requests: list[ApiRequest], fires: bool
+) -> None:
+    alarm = _alarm(alarms, "Critical-WebSocketApi-PlatformErrors")
+    assert _fires(alarm, _stage_traffic(reading, requests)) is fires
