@@ -63,10 +63,12 @@ def notifications(
     sent: list[Notification] = []
     for change in evaluation.changes:
         alarm = by_name[change.alarm]
+        # PutMetricAlarm: AlarmActions and OKActions run "when this alarm transitions to the
+        # ALARM [OK] state from any other state", INSUFFICIENT_DATA included.
         if change.new is AlarmState.ALARM:
             actions = alarm.alarm_actions
-        elif change.new is AlarmState.OK and change.old is not AlarmState.INSUFFICIENT_DATA:
-            actions = alarm.ok_actions  # the first evaluation settling is not news
+        elif change.new is AlarmState.OK:
+            actions = alarm.ok_actions
         else:
             continue
         for action in actions:
