@@ -134,7 +134,20 @@ def metric_for(
             raise AlarmPlanError("a service metric needs a service")
         if isinstance(source, ErrorRate):
             return error_rate(planned.service, source, period, id_suffix)
-        return service_metric(planned.service, source.spec, statistic, period)
+        metric = service_metric(planned.service, source.spec, statistic, period)
+        if statistic != SUM:
+            return metric
+        # A count is published only in the periods where something happened: filled with 0,
+        # a quiet period is a real 0, so a burst that has left the window stops breaching at
+        # once instead of the newest real datapoint (the burst) deciding for the whole
+        # evaluation range (which, evaluated every minute, flaps OK and back into ALARM).
+        count = f"count{id_suffix}"
+        return cw.MathExpression(
+            expression=f"FILL({count}, 0)",
+            using_metrics={count: metric},
+            period=period,
+            label=f"{source.spec.name} (0 when none)",
+        )
     if isinstance(source, LambdaErrorRate | LambdaMetric | Heartbeat):
         if planned.function is None:
             raise AlarmPlanError(f"{planned.name} needs a function")
@@ -153,7 +166,16 @@ def metric_for(
     topic = (targets.topics or {}).get(source.topic)
     if topic is None:
         raise AlarmPlanError(f"{planned.name}: no topic for {source.topic.value}")
-    return topic.metric_number_of_notifications_failed(statistic=SUM, period=period)
+    failed = f"failed{id_suffix}"
+    # Filled with 0, as the services' counts: see above.
+    return cw.MathExpression(
+        expression=f"FILL({failed}, 0)",
+        using_metrics={
+            failed: topic.metric_number_of_notifications_failed(statistic=SUM, period=period)
+        },
+        period=period,
+        label=f"{planned.scope} failed deliveries (0 when none)",
+    )
 
 
 def _function_metric(

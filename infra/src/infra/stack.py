@@ -8,10 +8,9 @@
 - DynamoDB tables: sessions, connections (index bySession) and rate-limit counters, each
   with the TTL attribute the store writes, point-in-time recovery and encryption at rest.
 - An EventBridge rule that runs the periodic status update every minute.
-- SNS topics per alarm severity, encrypted with a customer managed KMS key (the only kind
-  CloudWatch alarms can publish to) and refusing non-TLS publishers, with delivery status
-  logging of every HTTP/S delivery, failed or not (log groups ``sns/<region>/<account>/
-  <topic>`` and ``.../Failure``: what the DeliveryFailures runbooks open first).
+- SNS topics per alarm severity (`alarm_topics`): encrypted with a customer managed KMS key
+  (the only kind CloudWatch alarms can publish to), refusing non-TLS publishers, logging the
+  delivery status of every HTTP/S delivery.
 - `CloudWatchAlarms`, `DrillDown` (Contributor Insights rules and saved Logs Insights queries
   on the log groups) and `ServiceDashboard`.
 
@@ -35,13 +34,11 @@ from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_events as events
 from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
-from aws_cdk import aws_sns as sns
-from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
+from infra import alarm_topics
 from infra.alarm_definition import Severity
 from infra.alarms import DEFAULT_ACCOUNT_CONCURRENCY, CloudWatchAlarms
 from infra.dashboard import ServiceDashboard
@@ -76,7 +73,6 @@ STATUS_UPDATE_INTERVAL = Duration.minutes(1)
 THROTTLE_RATE_LIMIT = 500
 THROTTLE_BURST_LIMIT = 1000
 
-_CLOUDWATCH = iam.ServicePrincipal("cloudwatch.amazonaws.com")
 
 # One JSON object per connection event, for Logs Insights.
 ACCESS_LOG_FORMAT = json.dumps(
@@ -146,26 +142,14 @@ class WebSocketServiceStack(Stack):
         self._routes(functions)
         self._schedule(functions)
 
-        key = kms.Key(
-            self,
-            "AlarmTopicsKey",
-            description="Encrypts the alarm notification topics.",
-            enable_key_rotation=True,
-        )
-        # CloudWatch alarms publish to encrypted topics only with this (AWS managed keys for
-        # SNS cannot grant it).
-        key.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowCloudWatchAlarmsToUseTheKey",
-                principals=[_CLOUDWATCH],
-                actions=["kms:Decrypt", "kms:GenerateDataKey*"],
-                resources=["*"],
-            )
-        )
-        self.delivery_status_role = self._delivery_status_role()
-        self.topics = {severity: self._topic(severity, key) for severity in Severity}
+        key = alarm_topics.topics_key(self)
+        self.delivery_status_role = alarm_topics.delivery_status_role(self)
+        self.topics = {
+            severity: alarm_topics.alarm_topic(self, severity, key, self.delivery_status_role)
+            for severity in Severity
+        }
         for severity, who in (subscribers or {}).items():
-            self._subscribe(self.topics[severity], who)
+            alarm_topics.subscribe(self.topics[severity], who)
 
         self.alarms = CloudWatchAlarms(
             self,
@@ -400,74 +384,3 @@ class WebSocketServiceStack(Stack):
             f"arn:{Aws.PARTITION}:execute-api:{Aws.REGION}:{Aws.ACCOUNT_ID}:"
             f"{self.api.api_id}/{self.stage.stage_name}/{method}/@connections/*"
         )
-
-    # -- notifications ---------------------------------------------------------------------------
-
-    def _subscribe(self, topic: sns.Topic, who: Subscribers) -> None:
-        for address in who.emails:
-            topic.add_subscription(subscriptions.EmailSubscription(address))
-        for url in who.urls:
-            # Raw delivery off: PagerDuty's and Opsgenie's CloudWatch integrations read the
-            # SNS envelope (they confirm the subscription themselves).
-            topic.add_subscription(subscriptions.UrlSubscription(url))
-
-    def _delivery_status_role(self) -> iam.Role:
-        """What SNS writes the topics' delivery status logs with (SNS developer guide, "Amazon
-        SNS message delivery status": the role needs these log actions)."""
-        role = iam.Role(
-            self,
-            "AlarmDeliveryStatusRole",
-            assumed_by=iam.ServicePrincipal("sns.amazonaws.com"),
-            description="SNS writes the alarm topics' delivery status logs.",
-        )
-        role.add_to_policy(
-            iam.PolicyStatement(
-                actions=[
-                    "logs:CreateLogGroup",
-                    "logs:CreateLogStream",
-                    "logs:PutLogEvents",
-                    "logs:PutMetricFilter",
-                    "logs:PutRetentionPolicy",
-                ],
-                # SNS names the groups sns/<region>/<account>/<topic>[/Failure].
-                resources=[
-                    f"arn:{Aws.PARTITION}:logs:{Aws.REGION}:{Aws.ACCOUNT_ID}:log-group:"
-                    f"sns/{Aws.REGION}/{Aws.ACCOUNT_ID}/*"
-                ],
-            )
-        )
-        return role
-
-    def _topic(self, severity: Severity, key: kms.IKey) -> sns.Topic:
-        topic = sns.Topic(
-            self,
-            f"{severity.value}AlarmsTopic",
-            display_name=f"{self.stack_name} {severity.value.lower()} alarms",
-            master_key=key,
-            enforce_ssl=True,
-            # Every HTTP/S delivery attempt, failed or not, to CloudWatch Logs: the pager's
-            # answers (status code, provider response) are the DeliveryFailures first check.
-            logging_configs=[
-                sns.LoggingConfig(
-                    protocol=sns.LoggingProtocol.HTTP,
-                    failure_feedback_role=self.delivery_status_role,
-                    success_feedback_role=self.delivery_status_role,
-                    success_feedback_sample_rate=100,
-                )
-            ],
-        )
-        topic.add_to_resource_policy(
-            iam.PolicyStatement(
-                sid="AllowThisAccountsAlarmsToPublish",
-                principals=[_CLOUDWATCH],
-                actions=["sns:Publish"],
-                resources=[topic.topic_arn],
-                conditions={
-                    "ArnLike": {
-                        "aws:SourceArn": f"arn:{Aws.PARTITION}:cloudwatch:{Aws.REGION}:"
-                        f"{Aws.ACCOUNT_ID}:alarm:*"
-                    }
-                },
-            )
-        )
-        return topic

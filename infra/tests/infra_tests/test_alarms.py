@@ -119,6 +119,11 @@ def test_alarm(
             assert expressions(alarm) == ["IF(attempts > 0, 100 * FILL(errors, 0) / attempts, 0)"]
             ids = [q["Id"] for q in alarm["Metrics"] if "MetricStat" in q]
             assert ids == ["errors", "attempts"]
+        elif issue.statistic == "Sum":
+            # A count, published only where something happened: filled with 0, so a quiet
+            # period is a real 0 and a burst stops breaching once it leaves the window.
+            assert expressions(alarm) == ["FILL(count, 0)"]
+            assert all(m.dimensions == () for m in watched)  # never a SessionId
         else:
             assert expressions(alarm) == []
             assert "Dimensions" not in alarm  # the aggregate series, never a SessionId
@@ -162,6 +167,7 @@ def test_alarm(
     else:
         topic = "${" + resource_ids[scope] + ".TopicName}"
         assert found == [("AWS/SNS", issue.metric, (("TopicName", topic),), "Sum")]
+        assert expressions(alarm) == ["FILL(failed, 0)"]
 
 
 def test_the_lambda_error_rate_sees_handled_and_unhandled_failures(

@@ -331,3 +331,31 @@ def test_alarm_topics_are_encrypted_tls_only_and_open_to_cloudwatch_alarms(
         assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
         assert publish["Action"] == "sns:Publish"
         assert text(publish["Condition"]["ArnLike"]["aws:SourceArn"]).endswith(":alarm:*")
+
+
+def test_alarm_topics_log_every_https_delivery_with_a_role_sns_can_use(
+    resources: Resources,
+) -> None:
+    # The DeliveryFailures runbooks open the topics' delivery status logs first: SNS writes
+    # them only for a topic whose DeliveryStatusLogging names a role it may assume.
+    roles = {
+        logical_id
+        for logical_id, role in of_type(resources, "AWS::IAM::Role").items()
+        if role["AssumeRolePolicyDocument"]["Statement"][0]["Principal"]
+        == {"Service": "sns.amazonaws.com"}
+    }
+    assert len(roles) == 1
+    (role_id,) = roles
+    for topic in of_type(resources, "AWS::SNS::Topic").values():
+        (logging,) = topic["DeliveryStatusLogging"]
+        assert logging["Protocol"] == "http/s"
+        assert text(logging["FailureFeedbackRoleArn"]) == "${" + role_id + ".Arn}"
+        assert text(logging["SuccessFeedbackRoleArn"]) == "${" + role_id + ".Arn}"
+    policies = [
+        p for p in of_type(resources, "AWS::IAM::Policy").values()
+        if any(r == {"Ref": role_id} for r in p["Roles"])
+    ]
+    (policy,) = policies
+    (stmt,) = statements(policy["PolicyDocument"])
+    assert "logs:PutLogEvents" in stmt["Action"]
+    assert text(stmt["Resource"]).endswith(":log-group:sns/${AWS::Region}/${AWS::AccountId}/*")

@@ -6,13 +6,21 @@ or any ``--endpoint-url``; normal AWS credentials and region), evaluates the ala
 `local_run.evaluator` over the window, and prints per alarm how many times it entered ALARM
 and the minutes it spent there: to tune thresholds.
 
-The alarms' FunctionName dimensions are ``<stack name>-<function label>`` unless
-``--function-name LABEL=NAME`` says otherwise (CDK-generated names of a deployed stack).
+The alarms watch the deployed stack ``--stack-name``: the resources their dimensions name
+(tables, functions, topics, the WebSocket API) by logical id are looked up in that
+CloudFormation stack (`local_run.stack_resources`, ListStackResources), so each alarm reads
+the metrics of the resource CloudFormation created, under its physical name. The Stage
+dimension is the template's literal stage name. ``--no-stack-lookup`` reads no stack: for a
+caller without CloudFormation access, or data not published by a CloudFormation stack. The
+names are then the local run's (functions ``<stack name>-<label>`` unless ``--function-name
+LABEL=NAME`` says otherwise; tables, topics and the API the local run's, whose platform
+alarms see no data).
 The moto emulator returns no percentiles from GetMetricData: percentile alarms see missing
 data there (real CloudWatch computes them).
 
 Exit status: 0, or 2 for bad arguments (unknown alarm, empty or inverted window,
-unreachable endpoint, no region).
+unreachable endpoint, no region) and for a stack that does not exist or lacks a resource the
+alarms watch.
 """
 
 from __future__ import annotations
@@ -20,15 +28,23 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
+from local_run.alarm_model import TemplateAlarms
 from local_run.backend import require_reachable
 from local_run.evaluator import AlarmState, Evaluation, evaluate, lookback_seconds
 from local_run.local_names import STACK_NAME, function_name
 from local_run.metric_source import GetMetricDataSource
-from local_run.stack_alarms import alarm_key, select_alarms, synthesized_alarms
+from local_run.stack_alarms import (
+    alarm_key,
+    alarms_as_synthesized,
+    select_alarms,
+    synthesized_alarms,
+)
+from local_run.stack_resources import StackLookupError, physical_values, read_stack_resources
 
 DAY = 86_400
 
@@ -67,7 +83,9 @@ def parse_args(argv: Sequence[str], now: float | None = None) -> argparse.Namesp
         description="Evaluate every alarm of the synthesized template on past metric data "
         "(GetMetricData) and print how often each would have fired.",
     )
-    parser.add_argument("--endpoint-url", help="CloudWatch endpoint (default: AWS's)")
+    parser.add_argument(
+        "--endpoint-url", help="CloudWatch and CloudFormation endpoint (default: AWS's)"
+    )
     parser.add_argument("--region", help="AWS region (default: the AWS configuration's)")
     parser.add_argument("--start", help="window start, ISO 8601 (UTC unless it says)")
     parser.add_argument("--end", help="window end, ISO 8601 (default: now)")
@@ -75,15 +93,31 @@ def parse_args(argv: Sequence[str], now: float | None = None) -> argparse.Namesp
     parser.add_argument(
         "--alarm", action="append", default=[], help="report only this alarm (repeatable)"
     )
-    parser.add_argument("--stack-name", default=STACK_NAME, help="the alarms' name prefix")
+    parser.add_argument(
+        "--stack-name",
+        default=STACK_NAME,
+        help="the deployed CloudFormation stack whose resources the alarms watch (and the "
+        "alarms' name prefix)",
+    )
+    parser.add_argument(
+        "--no-stack-lookup",
+        dest="stack_lookup",
+        action="store_false",
+        help="read no CloudFormation stack: the resources under the local run's names",
+    )
     parser.add_argument(
         "--function-name",
         action="append",
         default=[],
         metavar="LABEL=NAME",
-        help="a Lambda function's deployed name (default: <stack name>-<label>)",
+        help="with --no-stack-lookup: a Lambda function's name (default: <stack name>-<label>)",
     )
     args = parser.parse_args(argv)
+    if args.function_name and args.stack_lookup:
+        parser.error(
+            "--function-name goes with --no-stack-lookup only: otherwise the functions' names "
+            f"are read from stack {args.stack_name}"
+        )
     now = time.time() if now is None else now
     end = _parse_time(args.end, "--end", parser) if args.end else now
     if args.days is not None and args.start:
@@ -122,43 +156,32 @@ def main(argv: Sequence[str]) -> int:
     import boto3
     import botocore.exceptions
 
-    from infra.functions import FUNCTIONS
-
     try:
-        client = boto3.session.Session().client(
+        session = boto3.session.Session()
+        client = session.client(
             "cloudwatch", endpoint_url=args.endpoint_url, region_name=args.region
         )
+        cloudformation = session.client(
+            "cloudformation", endpoint_url=args.endpoint_url, region_name=args.region
+        )
     except botocore.exceptions.NoRegionError:
-        print(
-            "local-run backtest: error: no AWS region: give --region or set " "AWS_DEFAULT_REGION",
-            file=sys.stderr,
-        )
-        return 2
-    labels = {f.label for f in FUNCTIONS}
-    unknown_labels = sorted(set(args.function_names) - labels)
-    if unknown_labels:
-        print(
-            f"local-run backtest: error: unknown function label(s) "
-            f"{', '.join(unknown_labels)}; known: {', '.join(sorted(labels))}",
-            file=sys.stderr,
-        )
-        return 2
-    function_names = {
-        label: args.function_names.get(label, function_name(args.stack_name, label))
-        for label in labels
-    }
+        return _error("no AWS region: give --region or set AWS_DEFAULT_REGION")
     print("synthesizing the stack (CDK) ...", file=sys.stderr)
-    alarms = synthesized_alarms(args.stack_name, function_names)
-    print(
-        "local-run backtest: note: tables, alarm topics and the API are read under the local "
-        "run's names (local-*, <stack>-<Severity>-alarms, local-websocket-api), not the "
-        "deployed stack's: their platform alarms see no data here",
-        file=sys.stderr,
-    )
-    only, error = select_alarms(alarms, args.stack_name, args.alarm)
+    # Before any lookup: an unknown --alarm needs no stack to be reported.
+    only, error = select_alarms(alarms_as_synthesized(args.stack_name), args.stack_name, args.alarm)
     if error is not None:
-        print(f"local-run backtest: error: {error}", file=sys.stderr)
-        return 2
+        return _error(error)
+    if args.stack_lookup:
+        try:
+            alarms, names = deployed_alarms(cloudformation, args.stack_name)
+        except StackLookupError as exc:
+            where = args.endpoint_url or f"AWS {cloudformation.meta.region_name}"
+            return _error(f"{exc} ({where}; --stack-name names the deployed stack)")
+    else:
+        local = local_alarms(args.stack_name, args.function_names)
+        if isinstance(local, str):
+            return _error(local)
+        alarms, names = local, {}
 
     # The first evaluations read periods before the window's start.
     lead = lookback_seconds(alarms.metric_alarms)
@@ -167,14 +190,19 @@ def main(argv: Sequence[str]) -> int:
     try:
         store = source.read_stats(stats, start - lead, end)
     except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
-        print(f"local-run backtest: error: GetMetricData failed: {exc}", file=sys.stderr)
-        return 2
-    evaluation = evaluate(alarms, store, start, end)
+        return _error(f"GetMetricData failed: {exc}")
+    # GetMetricData returns epoch-aligned periods: a 5-minute alarm is evaluated at the ends
+    # of those, not every minute as CloudWatch does (it may miss a burst that straddles one).
+    evaluation = evaluate(alarms, store, start, end, every_minute=False)
     summary = summarize(evaluation, end)
     print(
         f"\nbacktest {_iso(start)} .. {_iso(end)} ({(end - start) / 3600:.1f} h), "
         f"{len(stats)} metric statistics in {source.requests} GetMetricData request(s)"
     )
+    if names:
+        print(f"\n  resources of stack {args.stack_name} the alarms watch:")
+        for token in sorted(names):
+            print(f"    {token} = {names[token]}")
     print(f"\n  {'times in ALARM':>14}  {'minutes in ALARM':>16}  alarm")
     for name in sorted(summary):
         if only and name not in only:
@@ -185,3 +213,40 @@ def main(argv: Sequence[str]) -> int:
             f"{alarm_key(name, args.stack_name)}"
         )
     return 0
+
+
+def deployed_alarms(cloudformation: Any, stack_name: str) -> tuple[TemplateAlarms, dict[str, str]]:
+    """The template's alarms watching the resources of the deployed stack, and the
+    dimension values they were given (token -> physical name); `StackLookupError` when the
+    stack cannot say."""
+    alarms = alarms_as_synthesized(stack_name)
+    resources = read_stack_resources(cloudformation, stack_name)
+    names = physical_values(alarms.unresolved_dimension_values(), resources, stack_name)
+    return alarms.with_dimension_values(names), names
+
+
+def local_alarms(stack_name: str, given: Mapping[str, str]) -> TemplateAlarms | str:
+    """The template's alarms under the local run's names (``given`` function names
+    instead), or an error message for an unknown function label."""
+    from infra.functions import FUNCTIONS
+
+    labels = {f.label for f in FUNCTIONS}
+    unknown_labels = sorted(set(given) - labels)
+    if unknown_labels:
+        return (
+            f"unknown function label(s) {', '.join(unknown_labels)}; "
+            f"known: {', '.join(sorted(labels))}"
+        )
+    print(
+        "local-run backtest: note: tables, alarm topics and the API are read under the local "
+        "run's names (local-*, <stack>-<Severity>-alarms, local-websocket-api), not the "
+        "deployed stack's: their platform alarms see no data here",
+        file=sys.stderr,
+    )
+    function_names = {label: given.get(label, function_name(stack_name, label)) for label in labels}
+    return synthesized_alarms(stack_name, function_names)
+
+
+def _error(message: str) -> int:
+    print(f"local-run backtest: error: {message}", file=sys.stderr)
+    return 2

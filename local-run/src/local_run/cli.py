@@ -273,6 +273,9 @@ def _run(args: argparse.Namespace, only: set[str]) -> int:
         result.end,
         topic_names(args.stack_name),
         subscribers_down(result),
+        # Read back with GetMetricData, the services' metrics are per-period statistics
+        # (epoch-aligned periods): the alarms are evaluated at period ends there.
+        every_minute=args.backend is None,
     )
     rules = synthesized_rules(args.stack_name, result.function_names)
     status = report(evaluation, result, args.stack_name, only, sent, rules)

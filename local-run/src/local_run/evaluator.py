@@ -19,11 +19,14 @@ for N = 3: `evaluation_range` defaults to N + 2). Then `decide`:
    (as few as possible) and count. ``missing``/``ignore`` count only the real ones: ALARM if
    at least M breach; otherwise OK if any real datapoint does not breach; otherwise (only
    breaching datapoints, fewer than M) ``ignore`` keeps the current state and ``missing``
-   gives ALARM when the oldest datapoint of the range is real ("the oldest evaluated data
-   point is breaching and there aren't any non-breaching data points") and
-   INSUFFICIENT_DATA when it is missing.
+   gives ALARM when the oldest breaching datapoint is at least M periods old (the newest
+   period is 1 old: "premature alarm state", "alarms are designed to always go into ALARM
+   state when the oldest available breaching datapoint during the Evaluation Periods number
+   of data points is at least as old as the value of Datapoints to Alarm, and all other more
+   recent data points are breaching or missing") and INSUFFICIENT_DATA when it is younger.
 
-This reproduces every row of the two tables on that page (see the tests). Alarms start in
+This reproduces every row of the two tables on that page, as published in 2019 and as last
+published (user guide source at b355497, 2023; see the tests). Alarms start in
 INSUFFICIENT_DATA. An alarm on AWS/DynamoDB metrics only always ignores missing data, whatever
 its TreatMissingData says (PutMetricAlarm reference: "alarms based on DynamoDB metrics ...
 always ignore missing data"). Not modelled: late-arriving data,
@@ -126,7 +129,9 @@ def decide(
         return AlarmState.OK
     if treat is TreatMissingData.IGNORE:
         return current
-    return AlarmState.ALARM if window[0] is not None else AlarmState.INSUFFICIENT_DATA
+    # Premature alarm state: ALARM once the oldest (breaching) datapoint is M periods old.
+    oldest = next(i for i, b in enumerate(window) if b is not None)
+    return AlarmState.ALARM if len(window) - oldest >= m else AlarmState.INSUFFICIENT_DATA
 
 
 @dataclass(frozen=True)
@@ -140,6 +145,7 @@ class StateChange:
 
 
 DYNAMODB_NAMESPACE = "AWS/DynamoDB"
+MINUTE = 60
 
 
 def effective_missing_data(alarm: MetricAlarm) -> TreatMissingData:
@@ -167,9 +173,14 @@ def evaluate_alarm(
     end: float,
     *,
     evaluation_range: int | None = None,
+    every_minute: bool = True,
 ) -> list[StateChange]:
-    """Evaluate ``alarm`` at every period boundary in ``(start, end]`` (a boundary ``t``
-    reads the periods ending at or before ``t``); the state changes, oldest first."""
+    """Evaluate ``alarm`` at every minute end in ``(start, end]``, over the periods ending
+    there ("For any period of one minute or longer, an alarm is evaluated every minute and the
+    evaluation is based on the window of time defined by the Period and EvaluationPeriods": a
+    5-minute alarm reads minutes 1-5 at the end of minute 5, 2-6 at the end of minute 6);
+    the state changes, oldest first. ``every_minute=False``: at period boundaries only, for
+    stores that hold per-period statistics as GetMetricData returns them (epoch-aligned)."""
     if end <= start:
         raise EvaluationError(f"empty window: start {start} >= end {end}")
     period = alarm.period
@@ -187,7 +198,8 @@ def evaluate_alarm(
 
     state = AlarmState.INSUFFICIENT_DATA
     changes: list[StateChange] = []
-    t = aligned(start, period) + period
+    step = MINUTE if every_minute else period
+    t = aligned(start, step) + step
     while t <= end:
         starts = [t - (span - i) * period for i in range(span)]
         values = [value(s) for s in starts]
@@ -202,7 +214,7 @@ def evaluate_alarm(
                 )
             )
             state = new
-        t += period
+        t += step
     return changes
 
 
@@ -254,8 +266,10 @@ def evaluate(
     end: float,
     *,
     evaluation_range: int | None = None,
+    every_minute: bool = True,
 ) -> Evaluation:
-    """Every metric alarm, then every composite alarm, over ``(start, end]``."""
+    """Every metric alarm, then every composite alarm, over ``(start, end]`` (``every_minute``:
+    see `evaluate_alarm`)."""
     unresolved = alarms.unresolved_dimension_values()
     if unresolved:
         raise EvaluationError(
@@ -265,7 +279,14 @@ def evaluate(
     metric_changes: list[StateChange] = []
     for alarm in alarms.metric_alarms:
         metric_changes.extend(
-            evaluate_alarm(alarm, store, start, end, evaluation_range=evaluation_range)
+            evaluate_alarm(
+                alarm,
+                store,
+                start,
+                end,
+                evaluation_range=evaluation_range,
+                every_minute=every_minute,
+            )
         )
     metric_changes.sort(key=lambda c: c.timestamp)
     states = {a.logical_id: AlarmState.INSUFFICIENT_DATA for a in alarms.metric_alarms}

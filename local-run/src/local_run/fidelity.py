@@ -26,6 +26,9 @@ PUT_METRIC_ALARM = (
 SNS_METRICS = "https://docs.aws.amazon.com/sns/latest/dg/sns-monitoring-using-cloudwatch.html"
 SNS_RETRIES = "https://docs.aws.amazon.com/sns/latest/dg/sns-message-delivery-retries.html"
 METRIC_MATH = "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/using-metric-math.html"
+ALARM_EVALUATION = (
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarm-evaluation.html"
+)
 MISSING_DATA = (
     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html"
 )
@@ -305,17 +308,58 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour(
         "Alarm evaluation: the evaluation range, M of N, missing data treatments",
         MISSING_DATA,
-        "If the alarm's evaluation range contains at least as many real data points as the "
-        "alarm's Evaluation Periods, the missing data treatment is not consulted",
+        "The next time this alarm is evaluated, if the data is still missing it will go to "
+        "ALARM, as that non-breaching data point will no longer be in the evaluation range.",
         "local_run.evaluator.evaluate_alarm, local_run.evaluator.decide",
         (
             T + "test_missing_data_table.py::test_aws_table",
             T + "test_alarm_windows.py::test_second_row_goes_to_alarm_once_its_non_breaching_"
             "point_leaves_the_range",
-            T + "test_alarm_windows.py::test_m_of_n_breaches_must_fall_within_the_last_n_periods",
+            T + "test_alarm_windows.py::test_without_missing_data_the_newest_n_periods_decide",
+            T + "test_alarm_windows.py::test_breaching_and_not_breaching_fill_the_five_period_"
+            "range",
         ),
         readings="the range's length is not documented (AWS's example reads 5 periods for N = "
         "3): N + 2 here",
+    ),
+    Behaviour(
+        "Premature alarm state: a lone breach alarms once it is DatapointsToAlarm periods old",
+        MISSING_DATA,
+        "alarms are designed to always go into ALARM state when the oldest available "
+        "breaching datapoint during the Evaluation Periods number of data points is at least "
+        "as old as the value of Datapoints to Alarm, and all other more recent data points "
+        "are breaching or missing",
+        "local_run.evaluator.decide",
+        (
+            T + "test_missing_data_table.py::test_aws_table_as_last_published",
+            T + "test_alarm_windows.py::test_a_lone_breach_alarms_once_it_is_datapoints_to_alarm_"
+            "periods_old",
+        ),
+    ),
+    Behaviour(
+        "M of N: breaches need not be consecutive but fall within the last N periods",
+        ALARM_EVALUATION,
+        "The breaching data points don't have to be consecutive, but they must all be within "
+        "the last number of data points equal to Evaluation Period.",
+        "local_run.evaluator.decide",
+        (
+            T + "test_alarm_windows.py::test_m_of_n_breaches_must_fall_within_the_last_n_periods",
+            T + "test_alarm_windows.py::test_m_of_n_breaches_need_not_be_consecutive",
+        ),
+    ),
+    Behaviour(
+        "Evaluated every minute; a period is read once it is complete",
+        ALARM_EVALUATION,
+        "For any period of one minute or longer, an alarm is evaluated every minute",
+        "local_run.evaluator.evaluate_alarm",
+        (
+            T + "test_alarm_windows.py::test_a_one_minute_alarm_is_evaluated_at_every_minute_"
+            "end_of_the_window",
+            T + "test_alarm_windows.py::test_a_one_minute_alarm_reads_a_period_only_once_it_is_"
+            "complete",
+            T + "test_alarm_windows.py::test_a_five_minute_alarm_is_evaluated_every_minute_over_"
+            "a_sliding_window",
+        ),
     ),
     Behaviour(
         "Composite alarms: AlarmRule over the children's states (ALARM, OK, "
@@ -333,7 +377,8 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     Behaviour(
         "Contributor Insights: log groups, keys, filters ANDed, Count or Sum, top N",
         INSIGHTS_SYNTAX,
-        "If you specify more than one filter, they are evaluated with a logical AND operator.",
+        "If you specify multiple filters, Contributor Insights evaluates them with a logical "
+        "AND operator.",
         "local_run.contributor_insights",
         (
             T + "test_contributor_insights_rules.py::test_filters_are_anded",

@@ -122,13 +122,14 @@ def evaluate_with_notifications(
     topic_names: Mapping[str, str],
     down: Callable[[float], bool],
     subscribers: tuple[str, ...] = SUBSCRIBERS,
+    every_minute: bool = True,
 ) -> tuple[Evaluation, tuple[Notification, ...]]:
     """The evaluation with AWS/SNS answered from the notifications it sends, and those
-    notifications."""
+    notifications (``every_minute``: see `local_run.evaluator.evaluate_alarm`)."""
     sent: tuple[Notification, ...] = ()
     for _ in range(MAX_ROUNDS):
         routed = RoutedStore(store, {SNS_NAMESPACE: sns_metrics(sent, subscribers)})
-        evaluation = evaluate(alarms, routed, start, end)
+        evaluation = evaluate(alarms, routed, start, end, every_minute=every_minute)
         again = notifications(evaluation, alarms, topic_names, down)
         if again == sent:
             return evaluation, sent

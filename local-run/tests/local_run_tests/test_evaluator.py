@@ -128,14 +128,17 @@ def test_dimension_sets_match_exactly() -> None:
     assert [c.new for c in evaluate_alarm(with_dims, store, T0, T0 + 60)] == [ALARM]
 
 
-def test_period_alignment_and_five_minute_sums() -> None:
+def test_at_period_ends_only_a_burst_split_across_two_periods_does_not_alarm() -> None:
+    # Evaluated at the ends of epoch-aligned periods only (per-period statistics as
+    # GetMetricData returns them): 11 in one aligned 5-minute period alarms, 6 + 6 split
+    # across two periods does not (CloudWatch itself evaluates every minute: see
+    # test_alarm_windows).
     store = InMemoryMetricStore()
     base = aligned(T0, 300)
-    # 11 in one aligned 5-minute period; 6 + 6 split across two periods.
     store.put(NS, "Things", base + 310, 11)
     store.put(NS, "Things", base + 900 - 1, 6)
     store.put(NS, "Things", base + 900 + 1, 6)
-    changes = evaluate_alarm(alarm(period=300), store, base, base + 1500)
+    changes = evaluate_alarm(alarm(period=300), store, base, base + 1500, every_minute=False)
     assert [(c.timestamp - base, c.new) for c in changes] == [(300, OK), (600, ALARM), (900, OK)]
 
 

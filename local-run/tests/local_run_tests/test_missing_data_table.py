@@ -95,3 +95,57 @@ def test_bad_arguments() -> None:
         decide([True] * 5, 3, 4, TreatMissingData.MISSING, OK)
     with pytest.raises(ValueError, match="shorter"):
         decide([True] * 2, 3, 3, TreatMissingData.MISSING, OK)
+
+
+# -- the tables as the user guide last stated them --------------------------------------------
+# awsdocs/amazon-cloudwatch-user-guide, doc_source/AlarmThatSendsEmail.md at b355497 (2023-05-18,
+# the source's final content; the live page is alarms-and-missing-data.html). Row 5 of each
+# table changed since 2019: "Row 5 represents a special case of alarm evaluation called
+# *premature alarm state*".
+
+THREE_OF_THREE_2023 = [
+    ("0 - X - X", OK, OK, OK, OK),
+    ("0 - - - -", OK, OK, OK, OK),
+    ("- - - - -", INSUFFICIENT, RETAIN, ALARM, OK),
+    ("0 X X - X", ALARM, ALARM, ALARM, ALARM),
+    ("- - X - -", ALARM, RETAIN, ALARM, OK),
+]
+TWO_OF_THREE_2023 = [
+    ("0 - X - X", ALARM, ALARM, ALARM, ALARM),
+    ("0 0 X 0 X", ALARM, ALARM, ALARM, ALARM),
+    ("0 - X - -", OK, OK, ALARM, OK),
+    ("- - - - 0", OK, OK, ALARM, OK),
+    ("- - - X -", ALARM, RETAIN, ALARM, OK),
+]
+CASES_2023 = [
+    pytest.param(points, m, treatment, expected, id=f"{m}of3 '{points}' {treatment.value}")
+    for m, table in ((3, THREE_OF_THREE_2023), (2, TWO_OF_THREE_2023))
+    for points, *results in table
+    for treatment, expected in zip(TREATMENTS, results, strict=True)
+]
+
+
+@pytest.mark.parametrize("points, m, treatment, expected", CASES_2023)
+@pytest.mark.parametrize("current", list(AlarmState))
+def test_aws_table_as_last_published(
+    points: str, m: int, treatment: TreatMissingData, expected: object, current: AlarmState
+) -> None:
+    """Every cell of the two tables of "How alarm state is evaluated when data is missing" as the
+    user guide last published them (row 5 of each: "alarms are designed to always go into ALARM
+    state when the oldest available breaching datapoint during the Evaluation Periods number of
+    data points is at least as old as the value of Datapoints to Alarm, and all other more
+    recent data points are breaching or missing")."""
+    want = current if expected == RETAIN else expected
+    assert decide(window(points), 3, m, treatment, current) is want
+
+
+@pytest.mark.parametrize("points", ["- - - - X", "- - - X -"])
+@pytest.mark.parametrize("treatment", [TreatMissingData.MISSING, TreatMissingData.IGNORE])
+def test_a_recent_lone_breach_is_not_a_premature_alarm(
+    points: str, treatment: TreatMissingData
+) -> None:
+    """User guide: "Because the next data point may be non-breaching, the alarm does not go
+    immediately into ALARM state when the data is either `- - - - X` or `- - - X -` and Datapoints
+    to Alarm is 3" (user guide, "Avoiding premature transitions to alarm state")."""
+    for current in (OK, INSUFFICIENT):
+        assert decide(window(points), 3, 3, treatment, current) is not ALARM
