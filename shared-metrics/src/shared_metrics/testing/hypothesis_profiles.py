@@ -1,9 +1,10 @@
 """Hypothesis settings profiles for this repository's tests.
 
-``loaded-machine`` (what CI selects with ``--hypothesis-profile=loaded-machine``): no
-deadline and no "too slow" health check, because the property tests that do I/O (moto's
-server on loopback) or synthesize a stack run on a 2-core machine that also runs other test
-processes; an example's wall time there says nothing about the code under test.
+``loaded-machine``: no deadline and no "too slow" health check, because the property tests
+that do I/O (moto's server on loopback) or synthesize a stack run on a 2-core machine that
+also runs other test processes, or on a slowed one (`./slowed test`); an example's wall time
+there says nothing about the code under test, and no verdict may depend on it. It is every
+run's default (CI also names it with ``--hypothesis-profile=loaded-machine``).
 
 Every test directory's conftest calls `register` (a profile must be registered before
 pytest's hypothesis plugin loads it by name).
@@ -22,3 +23,4 @@ def register() -> None:
         deadline=None,
         suppress_health_check=[HealthCheck.too_slow],
     )
+    settings.load_profile(LOADED_MACHINE)
