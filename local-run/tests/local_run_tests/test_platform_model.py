@@ -206,9 +206,11 @@ BEFORE = MetricSpec("BeforeTheHang", Unit.COUNT, [[]], "recorded before the call
 AFTER = MetricSpec("AfterTheHang", Unit.COUNT, [[]], "recorded after it")
 
 
-def test_a_timed_out_invocation_keeps_what_its_deadline_flush_wrote() -> None:
-    # Lambda stops a function at its timeout; the emitter flushes shortly before the deadline
-    # it reads from the context: what was flushed then is out, what came after is lost.
+def function_with_a_3_second_timeout() -> tuple[
+    SimClock, MemorySink, FunctionOutput, MetricsEmitter
+]:
+    """A function's emitter as the local run builds it: its output held until the invocation
+    ends, its deadline watch on the simulated timer."""
     clock = SimClock(T0)
     memory = MemorySink()
     output = FunctionOutput(memory, clock.timer)
@@ -220,10 +222,15 @@ def test_a_timed_out_invocation_keeps_what_its_deadline_flush_wrote() -> None:
         flush_at_exit=False,
         deadline_watch=SimDeadlineWatch(clock),
     )
+    return clock, memory, output, emitter
+
+
+def test_a_timed_out_invocation_keeps_what_its_deadline_flush_wrote() -> None:
+    # Lambda stops a function at its timeout; the emitter flushes shortly before the deadline
+    # it reads from the context: what was flushed then is out, what came after is lost.
+    clock, memory, output, emitter = function_with_a_3_second_timeout()
     started = clock.timer()
-    context = LocalLambdaContext(
-        "fn", 128, "id", "/aws/lambda/fn", "us-east-1", 3.0, clock, started
-    )
+    context = LocalLambdaContext("fn", 128, "id", "/aws/lambda/fn", "us-east-1", 3, clock, started)
     with emitter.invocation(context):
         emitter.record(BEFORE, 1)
         clock.stall(10)  # hangs past the 3 s timeout
@@ -235,17 +242,7 @@ def test_a_timed_out_invocation_keeps_what_its_deadline_flush_wrote() -> None:
 
 
 def test_an_invocation_that_ends_in_time_flushes_once_at_its_end() -> None:
-    clock = SimClock(T0)
-    memory = MemorySink()
-    output = FunctionOutput(memory, clock.timer)
-    emitter = MetricsEmitter(
-        "Test/Deadline",
-        output,
-        clock=clock,
-        timer_clock=clock.timer,
-        flush_at_exit=False,
-        deadline_watch=SimDeadlineWatch(clock),
-    )
+    clock, memory, output, emitter = function_with_a_3_second_timeout()
     context = LocalLambdaContext(
         "fn", 128, "id", "/aws/lambda/fn", "us-east-1", 3.0, clock, clock.timer()
     )
