@@ -20,7 +20,8 @@ laptop's round trips to DynamoDB are what a Lambda function in the region sees, 
 decision may depend on them.
 
 ``cli.py backtest ...`` evaluates the same alarms on metric data read with GetMetricData
-over a past window instead (see `local_run.backtest`).
+over a past window instead (see `local_run.backtest`); ``cli.py serve`` runs the handlers
+behind a local WebSocket endpoint for real clients (see `local_run.serve`).
 """
 
 from __future__ import annotations
@@ -77,7 +78,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="local-run",
         description="Run the system locally and show what the alarms do.",
-        epilog="`local-run backtest --help`: the same alarms over a window of real metric data.",
+        epilog="`local-run backtest --help`: the same alarms over a window of real metric data; "
+        "`local-run serve --help`: the handlers behind a local WebSocket endpoint.",
     )
     parser.add_argument(
         "--phases",
@@ -176,6 +178,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from local_run.backtest import main as backtest_main
 
         return backtest_main(argv[1:])
+    if argv[:1] == ["serve"]:
+        from local_run.serve import main as serve_main
+
+        return serve_main(argv[1:])
     args = parse_args(argv)
     print("synthesizing the stack (CDK) ...", file=sys.stderr)
     # Before the run, so that a bad --alarm fails fast (alarm names do not depend on the

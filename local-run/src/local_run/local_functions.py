@@ -191,7 +191,14 @@ class LocalFunctions:
 
     def invoke(self, label: str, event: dict[str, Any], running: int = 1) -> int:
         """One request to a function, through API Gateway (WebSocket events) and Lambda, with
-        what both services record (`local_run.platform_metrics`)."""
+        what both services record (`local_run.platform_metrics`); its HTTP status."""
+        return self.call(label, event, running)[0]
+
+    def call(
+        self, label: str, event: dict[str, Any], running: int = 1
+    ) -> tuple[int, dict[str, Any] | None]:
+        """`invoke`, with the handler's response too (None when the function did not answer:
+        not invoked, failed or timed out): what API Gateway sends on to a client."""
         t = self.clock()
         fn = self.function_names[label]
         spec = SPECS_BY_LABEL[label]
@@ -200,7 +207,7 @@ class LocalFunctions:
         websocket = isinstance(request_context, dict)
         if websocket and label in self.revoked:
             self.platform.api_request(ApiRequest(t, connect, NOT_INVOKED))
-            return self._count(500)
+            return self._count(500), None
         started = self.clock.timer()
         timeout_s = spec.timeout.total_seconds()
         context = LocalLambdaContext(
@@ -214,14 +221,16 @@ class LocalFunctions:
             started=started,
         )
         failed = False
+        response: dict[str, Any] | None = None
         try:
-            status = int(self.handlers[label](event, context)["statusCode"])
+            response = self.handlers[label](event, context)
+            status = int(response["statusCode"])
         except Exception:  # escaped the handler: a function error (the guard prevents it)
-            failed, status = True, 502
+            failed, status, response = True, 502, None
         duration_ms = (self.clock.timer() - started) * 1000
         timeout_ms = timeout_s * 1000
         if duration_ms > timeout_ms:  # "Task timed out": Lambda stops the invocation
-            failed, status, duration_ms = True, 504, timeout_ms
+            failed, status, duration_ms, response = True, 504, timeout_ms, None
             self.outputs[label].killed(started + timeout_s)
         else:
             self.outputs[label].completed()
@@ -232,7 +241,7 @@ class LocalFunctions:
             self.platform.api_request(
                 ApiRequest(t, connect, outcome, None if failed else status, duration_ms)
             )
-        return self._count(status)
+        return self._count(status), response
 
     def burst(self, label: str, events: Sequence[dict[str, Any]]) -> int:
         """Requests arriving at once: Lambda runs as many as the function's reserved

@@ -54,6 +54,18 @@ def topic_names(stack_name: str) -> dict[str, str]:
     }
 
 
+def synthesized_template(stack_name: str) -> tuple[Mapping[str, Any], dict[str, str]]:
+    """The template itself (the same synth as the alarms), and each Lambda function's logical
+    id -> its label: what the local WebSocket endpoint reads its routes from."""
+    _, references, template = _synthesized(stack_name)
+    functions = {
+        token.removeprefix("{Ref:").removesuffix("}"): label
+        for token, kind, label in references
+        if kind == "function"
+    }
+    return template, functions
+
+
 def alarms_as_synthesized(stack_name: str) -> TemplateAlarms:
     """The template's alarms with their resource references still tokens: enough to pick
     alarms by name (alarm names do not depend on the references)."""

@@ -1,0 +1,441 @@
+"""A real WebSocket endpoint on 127.0.0.1 in front of the local run's three functions, with
+API Gateway WebSocket's documented behaviour: `WebSocketEndpoint`.
+
+Clients connect to ``ws://127.0.0.1:PORT/{stage}?...`` (the ``websockets`` library's asyncio
+server, in a thread of its own); the functions are `local_run.local_functions.LocalFunctions`
+(the real handlers, on a backend), their routes read from the synthesized template
+(`local_run.websocket_routes`), the events they get built as API Gateway builds them
+(`local_run.websocket_events`), and they reach clients through the ``@connections`` API
+(`local_run.connections_api`, ``endpoint.management_url``: give it to the handlers as
+``APIGW_MANAGEMENT_ENDPOINT``). What API Gateway does, as the developer guide says it:
+
+- $connect ("Managing connected users and client apps: `$connect` and `$disconnect`
+  routes"): "Until execution of the integration associated with the `$connect` route is
+  completed, the upgrade request is pending and the actual connection will not be
+  established. If the `$connect` request fails (e.g., due to `AuthN`/`AuthZ` failure or an
+  integration failure), the connection will not be made." The client sees the function's
+  status ("Setting up a `$connect` route that requires a WebSocket subprotocol": "the Lambda
+  integration returns a 400 error, and the connection is unsuccessful ... error: Unexpected
+  server response: 400"); a function that fails answers 502 (an exception) or 504 (a
+  timeout), a route that cannot be invoked 500 (not documented: REST APIs' codes).
+- messages: routed by `local_run.websocket_routes.RouteTable.select`; on a route with a
+  route response the function's ``body`` goes back to the client ("For proxy integrations,
+  API Gateway automatically passes the backend output to the caller as the complete
+  payload"; "API Gateway will not pass the backend response through to the route response,
+  unless you set up a route response"). One connection's messages are handled in order.
+- $disconnect: "The `$disconnect` route is executed after the connection is closed. The
+  connection can be closed by the server or by the client. ... `$disconnect` is a
+  best-effort event": after the client closes, a DeleteConnection, the idle timeout, the
+  duration limit, a frame or message over the quotas (1009), a binary frame (1003), and when
+  the endpoint stops (1001). A refused $connect gets none (no connection was made).
+- the quotas and the stage's token bucket (`local_run.websocket_limits`).
+
+The functions run one invocation at a time, on a thread pool (the asyncio loop never waits
+for one): each has one metrics emitter, as a Lambda environment runs one invocation at a
+time. A handler's post is handed to the loop and answered once the client has it.
+
+For the local run's phases: `refuse_connections` (every upgrade answered 503 without a
+$connect) and `break_route` (API Gateway cannot invoke the route's function: 500 for
+$connect, ``Internal server error`` for a message; recorded as not invoked).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import threading
+import urllib.parse
+from collections.abc import Coroutine
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+
+from infra.functions import FUNCTIONS
+from infra.stack import THROTTLE_BURST_LIMIT, THROTTLE_RATE_LIMIT
+from local_run.connections_api import (
+    ClientBufferFull,
+    ConnectionGone,
+    ConnectionInfo,
+    ConnectionsApi,
+)
+from local_run.dispatch_log import Dispatch, DispatchLog
+from local_run.local_functions import LocalFunctions
+from local_run.local_names import LOCAL_API_ID, LOCAL_STAGE
+from local_run.platform_metrics import NOT_INVOKED, ApiRequest
+from local_run.websocket_events import (
+    ClientConnection,
+    Stage,
+    connect_event,
+    disconnect_event,
+    epoch_ms,
+    gateway_message,
+    message_event,
+    new_id,
+)
+from local_run.websocket_limits import (
+    GOING_AWAY,
+    IDLE_TIMEOUT_SECONDS,
+    MAX_DURATION_SECONDS,
+    MAX_FRAME_BYTES,
+    MAX_MESSAGE_BYTES,
+    NORMAL_CLOSURE,
+    UNSUPPORTED_DATA,
+    TokenBucket,
+    close_cause,
+    expiry,
+)
+from local_run.websocket_routes import Route, RouteTable
+from session_management.testing.events import scheduled_event
+from session_management.websocket_service.events import CONNECT
+
+CONNECT_TIMEOUT_SECONDS = 60.0  # the $connect invocation runs inside the upgrade request
+POST_TIMEOUT_SECONDS = 1.5  # under the handlers' 2 s read timeout: a stuck client is a 429
+LIMIT_RECHECK_SECONDS = 5.0  # a shortened idle timeout or duration limit applies this soon
+STOP_TIMEOUT_SECONDS = 60.0
+LOCAL_STAGE_OF_API = Stage(LOCAL_API_ID, LOCAL_STAGE)
+
+
+@dataclass
+class _Client:
+    client: ClientConnection
+    ws: ServerConnection
+    connected: float  # loop time
+    last_active: float
+    last_active_at: float  # epoch seconds
+    closing: bool = False
+    cause: tuple[int, str] | None = None  # why the endpoint closed it
+
+    def touch(self, loop_time: float, epoch: float) -> None:
+        self.last_active, self.last_active_at = loop_time, epoch
+
+
+@dataclass
+class EndpointSettings:
+    """What a test or a phase may change while the endpoint runs (the limits apply within
+    LIMIT_RECHECK_SECONDS to open connections)."""
+
+    idle_timeout: float
+    max_duration: float
+    refusing: bool = False
+    broken: set[str] = field(default_factory=set)
+
+
+class WebSocketEndpoint:
+    """``start()`` it, connect to ``url``; ``management_url`` is its @connections API."""
+
+    def __init__(
+        self,
+        functions: LocalFunctions,
+        routes: RouteTable,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        management_port: int = 0,
+        stage: Stage = LOCAL_STAGE_OF_API,
+        idle_timeout: float = IDLE_TIMEOUT_SECONDS,
+        max_duration: float = MAX_DURATION_SECONDS,
+        throttle: TokenBucket | None = None,
+        schedule_seconds: float | None = None,
+        workers: int = 8,
+    ) -> None:
+        self.functions = functions
+        self.routes = routes
+        self.host, self.port, self.stage = host, port, stage
+        self.settings = EndpointSettings(idle_timeout, max_duration)
+        self.throttle = throttle or TokenBucket(THROTTLE_RATE_LIMIT, THROTTLE_BURST_LIMIT)
+        self.schedule_seconds = schedule_seconds  # the EventBridge status update, if any
+        self.url = ""
+        self.dispatches = DispatchLog()  # what the functions were asked, for tests
+        self._clients: dict[str, _Client] = {}
+        self._lock = threading.Lock()
+        self._pending: dict[ServerConnection, ClientConnection] = {}  # upgraded, not yet served
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._invocations = threading.Lock()
+        self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="lambda")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._thread: threading.Thread | None = None
+        self._api = ConnectionsApi(self, stage.name, host, management_port)
+        self.management_url = self._api.endpoint_url
+
+    # -- the local run's controls --------------------------------------------------------------
+
+    def refuse_connections(self, refuse: bool = True) -> None:
+        self.settings.refusing = refuse
+
+    def break_route(self, route_key: str, broken: bool = True) -> None:
+        if route_key not in self.routes.routes:
+            raise KeyError(
+                f"no route {route_key!r}; routes: {', '.join(sorted(self.routes.routes))}"
+            )
+        (self.settings.broken.add if broken else self.settings.broken.discard)(route_key)
+
+    def connection_ids(self) -> set[str]:
+        with self._lock:
+            return set(self._clients)
+
+    # -- lifecycle ------------------------------------------------------------------------------
+
+    def start(self) -> WebSocketEndpoint:
+        if self._thread is not None:
+            raise RuntimeError("the endpoint was started already")
+        ready: concurrent.futures.Future[int] = concurrent.futures.Future()
+        self._thread = threading.Thread(
+            target=self._run, args=(ready,), name="websocket-endpoint", daemon=True
+        )
+        self._thread.start()
+        port = ready.result(timeout=CONNECT_TIMEOUT_SECONDS)  # a bind error is raised here
+        self.url = f"ws://{self.host}:{port}/{self.stage.name}"
+        self._api.start()
+        return self
+
+    def stop(self) -> None:
+        """Close every connection (1001; each gets its $disconnect), then stop serving."""
+        if self._thread is not None and self._loop is not None and self._stopping is not None:
+            self._loop.call_soon_threadsafe(self._stopping.set)
+            self._thread.join(STOP_TIMEOUT_SECONDS)
+        self._api.stop()
+        self._pool.shutdown(wait=True)
+
+    def __enter__(self) -> WebSocketEndpoint:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def _run(self, ready: concurrent.futures.Future[int]) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        try:
+            loop.run_until_complete(self._main(ready))
+        finally:
+            loop.close()
+
+    async def _main(self, ready: concurrent.futures.Future[int]) -> None:
+        try:
+            server = await serve(
+                self._serve_client,
+                self.host,
+                self.port,
+                process_request=self._handshake,
+                max_size=(MAX_MESSAGE_BYTES, MAX_FRAME_BYTES),
+                compression=None,  # frames count as sent: no permessage-deflate
+                ping_interval=None,  # API Gateway sends no pings
+                open_timeout=CONNECT_TIMEOUT_SECONDS,
+            )
+        except OSError as exc:
+            ready.set_exception(exc)
+            return
+        self._stopping = asyncio.Event()
+        ready.set_result(server.sockets[0].getsockname()[1])
+        schedule = asyncio.create_task(self._schedule()) if self.schedule_seconds else None
+        await self._stopping.wait()
+        if schedule is not None:
+            schedule.cancel()
+        server.close()  # closes open connections with 1001 and waits for their handlers
+        await server.wait_closed()
+
+    async def _schedule(self) -> None:
+        spec = next(f for f in FUNCTIONS if f.scheduled)
+        while self.schedule_seconds:
+            await asyncio.sleep(self.schedule_seconds)
+            event = scheduled_event()
+            await asyncio.get_running_loop().run_in_executor(
+                self._pool, self._call, spec.label, event
+            )
+
+    # -- connections ----------------------------------------------------------------------------
+
+    async def _handshake(self, ws: ServerConnection, request: Request) -> Response | None:
+        url = urllib.parse.urlsplit(request.path)
+        if url.path.rstrip("/") != f"/{self.stage.name}":
+            return ws.respond(HTTPStatus.FORBIDDEN, "Forbidden\n")
+        if self.settings.refusing:
+            return ws.respond(HTTPStatus.SERVICE_UNAVAILABLE, "Service Unavailable\n")
+        if not self.throttle.take():
+            return ws.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests\n")
+        source_ip = str(ws.remote_address[0])
+        client = ClientConnection(
+            new_id(),
+            epoch_ms(),
+            source_ip,
+            request.headers.get("User-Agent"),
+            request.headers.get("Host") or f"{self.host}:{self.port}",
+        )
+        headers = [
+            *request.headers.raw_items(),
+            ("X-Forwarded-For", source_ip),
+            ("X-Forwarded-Port", str(ws.local_address[1])),
+            ("X-Forwarded-Proto", "http"),
+        ]
+        query = urllib.parse.parse_qsl(url.query, keep_blank_values=True)
+        route = self.routes.connect
+        if route is not None:  # "Setting up an integration for `$connect` is optional"
+            event = connect_event(self.stage, client, headers, query, client.connected_at_ms)
+            status, response = await self._invoke(route, event)
+            if response is None or not 200 <= status < 300:
+                return ws.respond(status, f"{_phrase(status)}\n")
+        self._pending[ws] = client
+        return None
+
+    async def _serve_client(self, ws: ServerConnection) -> None:
+        loop = asyncio.get_running_loop()
+        client = self._pending.pop(ws)
+        state = _Client(client, ws, loop.time(), loop.time(), client.connected_at_ms / 1000)
+        with self._lock:
+            self._clients[client.connection_id] = state
+        watchdog = asyncio.create_task(self._expire(state))
+        try:
+            async for message in ws:
+                if isinstance(message, bytes):
+                    state.cause = (UNSUPPORTED_DATA, "binary frames are not supported")
+                    await ws.close(*state.cause)
+                    break
+                state.touch(loop.time(), _epoch())
+                await self._on_message(state, message)
+        except ConnectionClosed:
+            pass
+        finally:
+            await ws.wait_closed()
+            watchdog.cancel()
+            with self._lock:
+                self._clients.pop(client.connection_id, None)
+            code, reason = state.cause or close_cause(ws.protocol)
+            if self.routes.disconnect is not None:
+                await self._invoke(
+                    self.routes.disconnect, disconnect_event(self.stage, client, code, reason)
+                )
+
+    async def _expire(self, state: _Client) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            due, why = expiry(
+                state.connected,
+                state.last_active,
+                self.settings.idle_timeout,
+                self.settings.max_duration,
+            )
+            delay = due - loop.time()
+            if delay <= 0:
+                break
+            await asyncio.sleep(min(delay, LIMIT_RECHECK_SECONDS))
+        state.closing, state.cause = True, (GOING_AWAY, why)
+        await state.ws.close(GOING_AWAY, why)
+
+    async def _on_message(self, state: _Client, text: str) -> None:
+        connection_id = state.client.connection_id
+        if not self.throttle.take():
+            await self._reply(state, gateway_message("Too Many Requests", connection_id, new_id()))
+            return
+        key = self.routes.select(text)
+        if key is None:  # no route and no $default: "the service returns an error"
+            await self._reply(state, gateway_message("Forbidden", connection_id, new_id()))
+            return
+        route = self.routes.routes[key]
+        event = message_event(self.stage, state.client, key, text)
+        status, response = await self._invoke(route, event)
+        if response is None:
+            message_id = event["requestContext"]["messageId"]
+            await self._reply(
+                state, gateway_message("Internal server error", connection_id, message_id)
+            )
+        elif route.two_way and isinstance(response.get("body"), str) and response["body"]:
+            await self._reply(state, response["body"])
+
+    async def _reply(self, state: _Client, data: str | bytes) -> bool:
+        """A message to the client (a route response, a post, an error of API Gateway's)."""
+        try:
+            await state.ws.send(data)
+        except ConnectionClosed:
+            return False
+        state.touch(asyncio.get_running_loop().time(), _epoch())
+        self.functions.platform.message_to_client(self.functions.clock())
+        return True
+
+    # -- invoking the functions -------------------------------------------------------------------
+
+    async def _invoke(
+        self, route: Route, event: dict[str, Any]
+    ) -> tuple[int, dict[str, Any] | None]:
+        connection_id = event["requestContext"]["connectionId"]
+        if route.key in self.settings.broken:
+            t = self.functions.clock()
+            self.functions.platform.api_request(ApiRequest(t, route.key == CONNECT, NOT_INVOKED))
+            self.dispatches.record(Dispatch(route.key, connection_id, event, invoked=False))
+            return HTTPStatus.INTERNAL_SERVER_ERROR, None
+        loop = asyncio.get_running_loop()
+        status, response = await loop.run_in_executor(self._pool, self._call, route.function, event)
+        self.dispatches.record(Dispatch(route.key, connection_id, event, True, status, response))
+        return status, response
+
+    def _call(self, label: str, event: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+        with self._invocations:
+            return self.functions.call(label, event)
+
+    # -- @connections (`local_run.connections_api.Connections`, from its server threads) ------
+
+    def post(self, connection_id: str, data: bytes) -> None:
+        self._on_loop(self._post(connection_id, data))
+
+    def info(self, connection_id: str) -> ConnectionInfo:
+        state = self._open(connection_id)
+        client = state.client
+        return ConnectionInfo(
+            client.connected_at_ms / 1000, state.last_active_at, client.source_ip, client.user_agent
+        )
+
+    def delete(self, connection_id: str) -> None:
+        self._on_loop(self._delete(connection_id))
+
+    def _open(self, connection_id: str) -> _Client:
+        with self._lock:
+            state = self._clients.get(connection_id)
+        if state is None or state.closing:
+            raise ConnectionGone(connection_id)
+        return state
+
+    async def _post(self, connection_id: str, data: bytes) -> None:
+        state = self._open(connection_id)
+        try:
+            payload: str | bytes = data.decode("utf-8")  # a text frame, as API Gateway sends
+        except UnicodeDecodeError:
+            payload = data
+        if not await self._reply(state, payload):
+            raise ConnectionGone(connection_id)
+
+    async def _delete(self, connection_id: str) -> None:
+        state = self._open(connection_id)
+        state.closing, state.cause = True, (NORMAL_CLOSURE, "")
+        # Answered at once, as DeleteConnection is; the close handshake and $disconnect follow.
+        task = asyncio.create_task(state.ws.close(NORMAL_CLOSURE))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _on_loop(self, work: Coroutine[Any, Any, None]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            work.close()
+            raise ConnectionGone("the endpoint is not running")
+        future = asyncio.run_coroutine_threadsafe(work, loop)
+        try:
+            future.result(POST_TIMEOUT_SECONDS)
+        except concurrent.futures.TimeoutError:
+            future.cancel()
+            raise ClientBufferFull(
+                f"the client did not take the message within {POST_TIMEOUT_SECONDS:g} s"
+            ) from None
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def _epoch() -> float:
+    return epoch_ms() / 1000
