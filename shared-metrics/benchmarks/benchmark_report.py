@@ -20,7 +20,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     import handler_replay
     import zip_cold_start
-    from realistic_measurement import RealisticResult
+    from realistic_measurement import MinimalEmf, RealisticResult
     from synthetic_measurement import Measurement
 
 
@@ -43,6 +43,7 @@ def print_report(
     workload: handler_replay.Workload | None = None,
     zips: Sequence[zip_cold_start.HandlerColdStart] = (),
     zip_runs: int = 0,
+    minimal: MinimalEmf | None = None,
 ) -> None:
     print(time_table(results))
     print()
@@ -63,9 +64,10 @@ def print_report(
             f"\nRealistic workload: each real handler invocation's metrics ({counts} "
             "invocations, captured\nby local_run.handler_workload), replayed per contender as "
             "handler_replay.py describes;\nus per invocation (median of the repeats) incl. the "
-            "flush, and EMF bytes written per invocation."
+            "flush, and EMF bytes written per invocation;\nmin) the smallest valid EMF for the "
+            "same datapoints and properties (minimal_emf.py says what it holds)."
         )
-        print(realistic_table(realistic, workload))
+        print(realistic_table(realistic, workload, minimal))
     if zips:
         print(
             f"\nHandler zips, cold: import of lambda_function in a fresh `python -I -B` after "
@@ -73,5 +75,8 @@ def print_report(
             "(zip_cold_start.py describes the variants)."
         )
         print(zip_table(zips))
-    print("\nTargets")
-    print("\n".join(targets(results, realistic, workload, zips)))
+    print(
+        "\nTargets (time ratios: median over the interleaved repeats of a)'s time / the "
+        "other's in the same repeat)"
+    )
+    print("\n".join(v.line() for v in targets(results, realistic, workload, zips, minimal)))

@@ -11,12 +11,16 @@ invocation, the way its users would, then flushes:
   per sample, `add_metadata`, `flush_metrics`;
 - aws-embedded-metrics: one logger per dimension combination and invocation (what
   `metric_scope` does), `set_dimensions` with all of the series' sets, `put_metric` per
-  sample, `set_property`, `flush`.
+  sample, `set_property`, `flush`;
+- ref) the floor, not a library: the EMF event shared-metrics writes for the invocation (the
+  same datapoints, properties and directives), written by hand: one dict filled with the
+  properties and each sample, one `json` encode, one write to stdout.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,6 +76,7 @@ class Replay:
 
     key = ""
     label = ""
+    library = True  # False for the floor: a reference the libraries are held to, not one of them
 
     def start(self, workload: Workload) -> None:
         self.plans = {
@@ -216,7 +221,59 @@ class EmbeddedMetricsReplay(Replay):
             logger.flush_sync()
 
 
-REPLAYS: tuple[type[Replay], ...] = (SharedMetricsReplay, PowertoolsReplay, EmbeddedMetricsReplay)
+class FloorReplay(Replay):
+    """The least a Python EMF writer does per invocation: what it cannot know before the
+    invocation (properties, values, the time) goes into one dict around the directives a
+    hand-written handler would keep as constants; one encode, one write. No validation,
+    aggregation, buffer, lock, time bucket or deadline watch."""
+
+    key, label, library = "ref", "floor: one dict, one json encode, one write", False
+
+    def start(self, workload: Workload) -> None:
+        # json.dumps(event, separators=(",", ":")) without building an encoder per call.
+        self.encode = json.JSONEncoder(separators=(",", ":")).encode
+        super().start(workload)
+
+    def plan(self, function: str, invocation: Invocation) -> Any:
+        dimensions: dict[str, str] = {}
+        by_sets: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        samples = []
+        for s in invocation["series"]:
+            dimensions.update(s["dimensions"])
+            definition: dict[str, Any] = {"Name": s["name"], "Unit": s["unit"]}
+            if s["resolution"] == 1:
+                definition["StorageResolution"] = 1
+            by_sets.setdefault((s["namespace"], json.dumps(s["dimension_sets"])), []).append(
+                definition
+            )
+            samples += [(s["name"], value) for value, count in s["values"] for _ in range(count)]
+        directives = [
+            {"Namespace": namespace, "Dimensions": json.loads(sets), "Metrics": metrics}
+            for (namespace, sets), metrics in by_sets.items()
+        ]
+        return list(invocation["properties"].items()), dimensions, samples, directives
+
+    def invoke(self, function: str, plan: Any) -> None:
+        properties, dimensions, samples, directives = plan
+        event = dict(dimensions)
+        for name, value in properties:
+            event[name] = value
+        for name, value in samples:
+            values = event.get(name)
+            if values is None:
+                event[name] = [value]
+            else:
+                values.append(value)
+        event["_aws"] = {"Timestamp": int(time.time() * 1000), "CloudWatchMetrics": directives}
+        sys.stdout.write(self.encode(event) + "\n")
+
+
+REPLAYS: tuple[type[Replay], ...] = (
+    SharedMetricsReplay,
+    PowertoolsReplay,
+    EmbeddedMetricsReplay,
+    FloorReplay,
+)
 
 
 @dataclass

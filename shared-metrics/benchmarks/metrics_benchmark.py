@@ -46,7 +46,7 @@ from benchmark_progress import progress
 from benchmark_report import print_report, versions
 from emulator_process import emulator_process, reset_emulator
 from library_cold_start import COLD_SNIPPETS, cold_start
-from realistic_measurement import measure_realistic
+from realistic_measurement import MinimalEmf, measure_realistic
 from synthetic_contenders import (
     EmbeddedMetricsContender,
     FloorReference,
@@ -171,7 +171,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"handler zips skipped: {exc}", file=sys.stderr)
             zips = []
         progress(started, "done")
-    print_report(results, args.cold_runs, realistic, workload, zips, args.zip_runs)
+    print_report(
+        results, args.cold_runs, realistic, workload, zips, args.zip_runs, MinimalEmf.of(workload)
+    )
     if args.profile:
         profile_emf(invocations, warmup, top=25)
     print(f"\n(benchmark took {time.perf_counter() - started:.0f} s)")

@@ -1,5 +1,6 @@
 """Measuring the realistic workload: each contender of handler_replay.py over the captured
-handler invocations, time per invocation incl. the flush and EMF bytes per invocation."""
+handler invocations, time per invocation incl. the flush and EMF bytes per invocation, and
+the bytes of the smallest valid EMF for the same invocations (minimal_emf)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,44 @@ import contextlib
 import gc
 import io
 import statistics
+import time
 from dataclasses import dataclass, field
 
 import handler_replay
 from benchmark_progress import progress
+from minimal_emf import minimal_bytes
 from output_counting import captured_stdout, emf_datapoints
+
+
+def mix_bytes(
+    per_function: dict[str, float], workload: handler_replay.Workload, function: str | None
+) -> float:
+    """Bytes per invocation of one function, or over the whole mix (weighted by invocations)."""
+    if function:
+        return per_function[function]
+    total = sum(per_function[f] * len(i) for f, i in workload.items())
+    return total / sum(len(i) for i in workload.values())
+
+
+@dataclass
+class MinimalEmf:
+    """The smallest valid EMF event per invocation (minimal_emf), averaged per function."""
+
+    bytes_per_invocation: dict[str, float]
+
+    @classmethod
+    def of(cls, workload: handler_replay.Workload, timestamp_ms: int | None = None) -> MinimalEmf:
+        if timestamp_ms is None:  # the current minute, as the EMF sink stamps it
+            timestamp_ms = int(time.time()) // 60 * 60_000
+        return cls(
+            {
+                function: statistics.mean(minimal_bytes(i, timestamp_ms) for i in invocations)
+                for function, invocations in workload.items()
+            }
+        )
+
+    def bytes(self, workload: handler_replay.Workload, function: str | None = None) -> float:
+        return mix_bytes(self.bytes_per_invocation, workload, function)
 
 
 @dataclass
@@ -32,10 +66,7 @@ class RealisticResult:
         return statistics.median(per_invocation(r) for r in self.runs)
 
     def bytes(self, workload: handler_replay.Workload, function: str | None = None) -> float:
-        if function:
-            return self.bytes_per_invocation[function]
-        total = sum(self.bytes_per_invocation[f] * len(i) for f, i in workload.items())
-        return total / sum(len(i) for i in workload.values())
+        return mix_bytes(self.bytes_per_invocation, workload, function)
 
 
 def measure_realistic(
