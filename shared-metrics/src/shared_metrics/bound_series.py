@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 
         def _start_bucket(self, bound: BoundSeries, pending: PendingSamples) -> None: ...
 
-        def _list_or_hand_over(self, bound: BoundSeries, pending: PendingSamples) -> None: ...
+        _pending_list: list[PendingSamples]
+
+        def _hand_over(self, pending: PendingSamples) -> None: ...
 
 
 _MAX = limits.MAX_VALUE_MAGNITUDE
@@ -79,7 +81,7 @@ class PendingSamples:
         # series unlisted and lists it again, so no sample is left behind unlisted.
         bound = self.bound() if self.bound is not None else None
         if bound is not None:
-            bound._unlisted()
+            bound._limit = 1  # unlisted: its next sample lists it again
         values = self.values
         taken = len(values)
         if not taken:
@@ -115,6 +117,8 @@ class BoundSeries:
         "_start",
         "_end",
         "_limit",
+        "_handover",
+        "_list",
         "__weakref__",
     )
 
@@ -131,6 +135,8 @@ class BoundSeries:
         # Pending samples at which `record` leaves the fast path: 1 while the series is not
         # listed for the next flush (the first sample lists it), else the hand-over size.
         self._limit = 1
+        self._handover = owner._handover_samples
+        self._list = owner._pending_list.append  # lists the series for the next flush
 
     def record(self, value: float) -> bool:
         """Record one value; return whether it was accepted."""
@@ -145,7 +151,14 @@ class BoundSeries:
                 self._owner._start_bucket(self, self._pending)
             self._append(value)
             if len(self._values) >= self._limit:
-                self._owner._list_or_hand_over(self, self._pending)
+                if len(self._values) < self._handover:
+                    # The first sample since the series was drained. Marked first, then
+                    # listed: a drain in between unmarks it, and the next sample lists it
+                    # again (a series listed twice is drained once, harmlessly).
+                    self._limit = self._handover
+                    self._list(self._pending)
+                else:  # a hand-over's worth: into the buffer now
+                    self._owner._hand_over(self._pending)
             return True
         except MetricValidationError as exc:
             self._owner._reject(exc)
@@ -161,12 +174,6 @@ class BoundSeries:
     def _set_bucket(self, start: int, end: int) -> None:
         self._start = start
         self._end = end
-
-    def _listed(self) -> None:
-        self._limit = self._owner._handover_samples
-
-    def _unlisted(self) -> None:
-        self._limit = 1
 
     def __repr__(self) -> str:
         return f"BoundSeries({self._pending.series!r})"

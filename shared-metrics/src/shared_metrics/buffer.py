@@ -44,34 +44,71 @@ class MetricBuffer:
         """Add samples, as (bucket timestamp, series, values), under one lock acquisition;
         return True when the buffer holds enough for a flush, or had to evict (so that the
         emitter flushes, and reports the eviction)."""
-        full = False
         with self._lock:
-            for timestamp, series, values in items:
-                full = self._add_locked(timestamp, series, values) or full
-        return full
+            return self._add_locked(items)
 
-    def _add_locked(self, timestamp: int, series: Series, values: list[float]) -> bool:
-        self.accepted_samples += len(values)
-        self.accepted_datapoints += len(values) * series.weight
-        key = (timestamp, series)
-        slot = self._data.get(key)
-        if slot is None:
-            slot = self._data[key] = {}
-        held = len(slot)
-        _count_elements(slot, values)
-        self._values += len(slot) - held
-        if self._values > self.max_values:
-            self._evict_locked()
-            return True
-        return self._values >= self._flush_mark
+    def _add_locked(self, items: Iterable[tuple[int, Series, list[float]]]) -> bool:
+        """`add_all` under the lock."""
+        full = False
+        data = self._data
+        samples = datapoints = 0
+        for timestamp, series, values in items:
+            samples += len(values)
+            datapoints += len(values) * series.weight
+            key = (timestamp, series)
+            slot = data.get(key)
+            if slot is None:
+                slot = data[key] = {}
+            held = len(slot)
+            _count_elements(slot, values)
+            self._values += len(slot) - held
+            if self._values > self.max_values:
+                self._evict_locked()
+                full = True
+            elif self._values >= self._flush_mark:
+                full = True
+        # Counted under the lock, so concurrent recorders never lose an increment.
+        self.accepted_samples += samples
+        self.accepted_datapoints += datapoints
+        return full
 
     def drain(self) -> list[SeriesBatch]:
         """Take everything out, oldest first."""
+        return self.add_and_drain([])[0]
+
+    def add_and_drain(
+        self, items: list[tuple[int, Series, list[float]]]
+    ) -> tuple[list[SeriesBatch], int]:
+        """`add_all` then `drain` under one lock acquisition (what a flush does); return the
+        batches and the datapoints they hold."""
         with self._lock:
+            data: dict[tuple[int, Series], dict[float, int]] = {}
+            if items and not self._data:
+                # Into an empty buffer: counted straight into the batches, the same as adding
+                # them and taking everything out, unless there are enough to evict some.
+                samples = datapoints = 0
+                for timestamp, series, values in items:
+                    samples += len(values)
+                    datapoints += len(values) * series.weight
+                    key = (timestamp, series)
+                    slot = data.get(key)
+                    if slot is None:
+                        slot = data[key] = {}
+                    _count_elements(slot, values)
+                if samples > self.max_values:
+                    data = {}
+                else:
+                    self.accepted_samples += samples
+                    self.accepted_datapoints += datapoints
+                    self._flush_mark = self.flush_threshold
+                    return _batches(data), datapoints
+            if items:
+                self._add_locked(items)
             data, self._data = self._data, {}
             self._values = 0
             self._flush_mark = self.flush_threshold
-        return [SeriesBatch(ts, series, values) for (ts, series), values in data.items()]
+        batches = _batches(data)
+        return batches, sum(sum(v.values()) * s.weight for _, s, v in batches)
 
     def restore(self, batches: Iterable[SeriesBatch]) -> None:
         """Put undelivered data back in front (it is the oldest), within the cap.
@@ -128,3 +165,8 @@ class MetricBuffer:
         with self._lock:
             held = sum(sum(v.values()) * s.weight for (_, s), v in self._data.items())
             return self.accepted_samples, self.accepted_datapoints, held, self.dropped
+
+
+def _batches(data: dict[tuple[int, Series], dict[float, int]]) -> list[SeriesBatch]:
+    new = tuple.__new__  # SeriesBatch(...) without its Python-level __new__
+    return [new(SeriesBatch, (ts, series, values)) for (ts, series), values in data.items()]

@@ -98,6 +98,7 @@ class MetricsEmitter:
         self._series_cache = self._registry.cache
         # A simulation passes a watch on its own clock (the same arm/disarm contract).
         self._deadline = deadline_watch if deadline_watch is not None else DeadlineWatch()
+        self._on_deadline = self._deadline_reached  # bound once: armed at every invocation
         self._properties: dict[str, object] = {}
         self._rejected: dict[str, int] = {}
         self._dropped: dict[str, int] = {}
@@ -225,8 +226,7 @@ class MetricsEmitter:
 
     def _flush_locked(self) -> PublishResult | None:
         try:
-            self._registry.move_all_to_buffer()
-            return self._publish_buffered()
+            return self._publish_all()
         finally:
             if self._buffer.dropped:
                 self._log_once(
@@ -236,14 +236,13 @@ class MetricsEmitter:
                     "were dropped",
                 )
 
-    def _publish_buffered(self) -> PublishResult | None:
+    def _publish_all(self) -> PublishResult | None:
         try:
-            batches = self._buffer.drain()
+            batches, expected = self._registry.drain_all()
             with self._lock:
                 properties, self._properties = self._properties, {}
             if not batches:
                 return None
-            expected = total_datapoints(batches)
             try:
                 result = self.sink.publish(self.namespace, batches, properties)
             except Exception as exc:
@@ -264,6 +263,17 @@ class MetricsEmitter:
             return None
 
     def _account(self, result: PublishResult, expected: int) -> None:
+        if not (result.undelivered or result.discarded or result.failures):  # the usual flush
+            with self._lock:
+                self._flushes += 1
+                self._delivered += result.delivered
+            if result.delivered != expected:
+                self._log_once(
+                    "accounting",
+                    f"sink {self.sink.name!r} accounted for {result.delivered} of {expected} "
+                    "datapoints",
+                )
+            return
         undelivered = total_datapoints(result.undelivered) if result.undelivered else 0
         with self._lock:
             self._flushes += 1
@@ -379,11 +389,11 @@ class _Invocation:
         self._token: int | None = None
 
     def __enter__(self) -> MetricsEmitter:
-        delay = _seconds_before_deadline(self._context)
+        delay = _seconds_before_deadline(self._context) if self._context is not None else None
         if delay is not None:
             # One watch per emitter, as Lambda runs one invocation at a time per environment;
             # with concurrent invocations the most recent one's deadline is watched.
-            self._token = self._emitter._deadline.arm(delay, self._emitter._deadline_reached)
+            self._token = self._emitter._deadline.arm(delay, self._emitter._on_deadline)
         return self._emitter
 
     def __exit__(self, *exc_info: object) -> None:

@@ -2,9 +2,10 @@
 
 Each (spec, dimension values) is validated once, when it is bound (`bind`); its samples then
 wait in a `PendingSamples` outside the buffer, appended without a lock by its `BoundSeries`,
-and move into the emitter's bounded buffer a hand-over at a time or all at once before a
-flush (`move_all_to_buffer`). The registry is the `BoundSeries`' owner: their slow paths
-(a new time bucket, the first sample since a drain, a full hand-over) land here.
+and move into the emitter's bounded buffer a hand-over at a time, or all at once at a flush
+(`drain_all`) and before counters are read (`move_all_to_buffer`). The registry is the
+`BoundSeries`' owner: their slow paths (a new time bucket, a full hand-over) land here, and
+their first sample since a drain lists them in `_pending_list` for the next one.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from shared_metrics.buffer import MetricBuffer
+    from shared_metrics.series import SeriesBatch
     from shared_metrics.spec import MetricSpec
 
 # Dimension tuples seen recently, so validation runs once per series, not per sample.
@@ -55,6 +57,7 @@ class SeriesRegistry:
         self.namespace = namespace
         self._defaults = defaults
         self._default_keys = tuple(sorted(defaults))
+        self._default_items = tuple(defaults.items())
         self._buffer = buffer
         self._lock = lock
         self._clock = clock
@@ -92,7 +95,7 @@ class SeriesRegistry:
                     f"metric {spec.name!r} is declared twice with different units, dimension "
                     f"sets or resolution in namespace {self.namespace!r}; declare it once",
                 )
-            all_items = tuple(sorted(items + tuple(self._defaults.items())))
+            all_items = tuple(sorted(items + self._default_items)) if self._defaults else items
             content = (spec, all_items)
             pending = self._pending.get(content)
             bound = pending.bound() if pending is not None and pending.bound is not None else None
@@ -149,33 +152,39 @@ class SeriesRegistry:
                 pending.timestamp = timestamp
         bound._set_bucket(timestamp, timestamp + resolution)
 
-    def _list_or_hand_over(self, bound: BoundSeries, pending: PendingSamples) -> None:
-        """The first sample since the series was last drained (list it for the next flush),
-        or a hand-over's worth of them (move them into the buffer now)."""
-        if len(pending.values) < self._handover_samples:
-            # Marked first, then listed: a drain in between unmarks it, and the next sample
-            # lists it again (a series listed twice is drained once, harmlessly).
-            bound._listed()
-            self._pending_list.append(pending)
-            return
+    def _hand_over(self, pending: PendingSamples) -> None:
+        """A hand-over's worth of samples gathered by a series: into the buffer now."""
         with self._lock:
             series = pending.series
-            full = self._buffer.add_all((timestamp, series, v) for timestamp, v in pending.take())
+            full = self._buffer.add_all([(timestamp, series, v) for timestamp, v in pending.take()])
         if full:
             self._auto_flush()
 
     def move_all_to_buffer(self) -> None:
-        """Every pending sample into the buffer: before a flush and before counters are read."""
+        """Every pending sample into the buffer: before counters are read."""
         with self._lock:
-            listed = self._pending_list
-            count = len(listed)
-            taken = listed[:count]
-            del listed[:count]  # appended meanwhile: stays for the next time
-            self._buffer.add_all(
-                (timestamp, pending.series, values)
-                for pending in taken
-                for timestamp, values in pending.take()
-            )
+            items = self._take_listed_locked()
+            if items:
+                self._buffer.add_all(items)
+
+    def drain_all(self) -> tuple[list[SeriesBatch], int]:
+        """Every pending sample and everything buffered, taken out: what a flush publishes,
+        and the datapoints it holds."""
+        with self._lock:
+            return self._buffer.add_and_drain(self._take_listed_locked())
+
+    def _take_listed_locked(self) -> list[tuple[int, Series, list[float]]]:
+        listed = self._pending_list
+        if not listed:
+            return []
+        count = len(listed)
+        taken = listed[:count]
+        del listed[:count]  # appended meanwhile: stays for the next time
+        return [
+            (timestamp, pending.series, values)
+            for pending in taken
+            for timestamp, values in pending.take()
+        ]
 
 
 def _same_definition(a: MetricSpec, b: MetricSpec) -> bool:

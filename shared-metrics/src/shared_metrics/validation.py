@@ -126,6 +126,12 @@ def check_dimensions(spec: object, dimensions: object) -> tuple[tuple[str, str],
         )
     if dimensions is None:
         dimensions = {}
+    if dimensions.__class__ is dict and dimensions.keys() == spec.dimension_keys:
+        # The usual call: a dict of exactly the names the spec needs; only values to check.
+        name = spec.name
+        return tuple(
+            [(key, check_dimension_value(name, key, dimensions[key])) for key in sorted(dimensions)]
+        )
     from collections.abc import Mapping  # slow path only
 
     if not isinstance(dimensions, Mapping):

@@ -16,7 +16,7 @@ from shared_metrics.sinks.base import Discard, MetricSink, PublishResult
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
     from typing import IO, Any
 
     from shared_metrics.series import SeriesBatch
@@ -24,7 +24,38 @@ if TYPE_CHECKING:
 
     GroupKey = tuple[int, tuple[tuple[str, str], ...], tuple[tuple[str, ...], ...]]
 
-_dumps = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
+_encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
+_dumps = _encoder.encode
+
+
+def _one_shot_encoder() -> Callable[[object], str]:
+    """`_dumps` without its cost per call on small events (the Python half of
+    `JSONEncoder.encode` costs about as much as the encoding of an invocation's event): the
+    C encoder it builds per call, built once. Without the circular-reference check, which
+    needs state per call: the event that fails here (a property that contains itself)
+    goes through `_dumps` on the general path, which reports it as before. `_dumps` itself
+    where the C encoder is missing or does not encode as `_dumps` does."""
+    try:
+        from json.encoder import (  # type: ignore[attr-defined]
+            c_make_encoder,
+            encode_basestring_ascii,
+        )
+
+        encode = c_make_encoder(
+            None, _encoder.default, encode_basestring_ascii, None, ":", ",", False, False, False
+        )
+        probe = {"a": [1, 2.5, "\u00e9"], "b": {"c": None, "d": True}}
+        if "".join(encode(probe, 0)) == _dumps(probe):
+            return lambda event: "".join(encode(event, 0))
+    except Exception:  # noqa: S110 - any surprise: the encoder everyone uses
+        pass
+    return _dumps
+
+
+_fast_dumps = _one_shot_encoder()
+# Event layouts whose directives' JSON is kept: far more than the handlers have; cleared when
+# full, so layouts that change with every flush cannot grow it without bound.
+_MAX_CACHED_LAYOUTS = 256
 
 
 class EmfSink(MetricSink):
@@ -39,6 +70,8 @@ class EmfSink(MetricSink):
         self._stream = stream
         self.max_event_bytes = max_event_bytes
         self._definitions: dict[MetricSpec, dict[str, Any]] = {}  # spec -> its EMF definition
+        # (namespace, (dimension sets, spec) per metric) -> the JSON of its directives.
+        self._directives: dict[tuple[Any, ...], str] = {}
 
     def publish(
         self,
@@ -48,7 +81,8 @@ class EmfSink(MetricSink):
     ) -> PublishResult:
         one = self._one_event(namespace, batches, properties)
         if one is not None:  # the usual flush of one invocation: a single event
-            return self._write([one[0]], batches, one[1], [])
+            line, carried = one
+            return self._write_line(line, batches, carried)
         # Else one event per time bucket where that fits, and for the rest one event (or more,
         # cut to EMF's limits) per group of series with the same dimension values and sets.
         lines: list[str] = []
@@ -75,11 +109,12 @@ class EmfSink(MetricSink):
             datapoints[key] += sum(values.values()) * series.weight
             entry = metrics.get(series.spec.name)
             if entry is None:
-                metrics[series.spec.name] = (series.spec, dict(values))
-            else:
-                merged = entry[1]
+                metrics[series.spec.name] = (series.spec, values)
+            else:  # rare (see Series): merged into a copy, the batch's values stay as they are
+                merged = dict(entry[1])
                 for value, count in values.items():
                     merged[value] = merged.get(value, 0) + count
+                metrics[series.spec.name] = (entry[0], merged)
 
         discarded: list[Discard] = []
         for key, metrics in groups.items():
@@ -93,6 +128,18 @@ class EmfSink(MetricSink):
                 discarded.append(Discard("emf_encoding_error", datapoints[key], str(exc)))
 
         return self._write(lines, batches, total + sum(datapoints.values()), discarded)
+
+    def _write_line(self, line: str, batches: Sequence[SeriesBatch], total: int) -> PublishResult:
+        stream = self._stream if self._stream is not None else sys.stdout
+        try:
+            stream.write(line + "\n")
+            stream.flush()
+        except (OSError, ValueError) as exc:
+            # Nothing is known to have reached the log: keep it all for the next flush.
+            return PublishResult(
+                undelivered=list(batches), failures=1, failure_message=f"EMF write failed: {exc}"
+            )
+        return PublishResult(delivered=total)
 
     def _write(
         self,
@@ -126,16 +173,18 @@ class EmfSink(MetricSink):
         two series or a property need with different contents, more than 100 values of a
         metric, or too big. One directive per list of dimension sets, naming every metric
         published to them."""
-        if not batches:
+        if not batches or len(batches) > limits.EMF_MAX_METRICS_PER_DIRECTIVE:
             return None
+        cap = limits.EMF_MAX_VALUES_PER_METRIC
+        for batch in batches:
+            if len(batch[2]) > cap:  # more than 100 distinct values: the rounds of _events
+                return None
         timestamp = batches[0][0]
         event: dict[str, Any] = dict(properties)
         if "_aws" in event:
             return None
         metric_names: set[str] = set()
-        by_set: dict[tuple[tuple[str, ...], ...], list[dict[str, Any]]] = {}
-        definitions = self._definitions
-        cap = limits.EMF_MAX_VALUES_PER_METRIC
+        layout = []
         datapoints = 0
         for ts, series, values in batches:
             spec = series.spec
@@ -146,35 +195,47 @@ class EmfSink(MetricSink):
             for key, value in series.dimensions:
                 if event.setdefault(key, value) != value or key in metric_names:
                     return None
-            event[name] = _expanded(values)
+            # Every value once (the dict's keys, in C), else each as many times as recorded.
+            event[name] = list(values) if samples == len(values) else _expanded(values)
             datapoints += samples * series.weight
             metric_names.add(name)
+            layout.append((series.dimension_sets, spec))
+        # The directives depend only on which metrics go to which dimension sets: the same
+        # for every invocation of a handler, so their JSON is written once and kept.
+        layout_key = (namespace, tuple(layout))
+        directives = self._directives.get(layout_key)
+        if directives is None:
+            directives = self._directives_json(namespace, layout)
+            if len(self._directives) >= _MAX_CACHED_LAYOUTS:
+                self._directives.clear()
+            self._directives[layout_key] = directives
+        try:
+            root = _fast_dumps(event)
+        except Exception:
+            return None  # a property that is not JSON: the general path discards its group
+        # The "_aws" member last, as if it were the dict's last key.
+        line = (
+            f'{root[:-1]}{"," if len(root) > 2 else ""}"_aws":{{"Timestamp":{timestamp * 1000},'
+            f'"CloudWatchMetrics":{directives}}}}}'
+        )
+        return (line, datapoints) if len(line) <= self.max_event_bytes else None
+
+    def _directives_json(
+        self, namespace: str, layout: list[tuple[tuple[tuple[str, ...], ...], MetricSpec]]
+    ) -> str:
+        by_set: dict[tuple[tuple[str, ...], ...], list[dict[str, Any]]] = {}
+        definitions = self._definitions
+        for sets, spec in layout:
             definition = definitions.get(spec)
             if definition is None:
                 definition = definitions[spec] = _definition(spec)
-            listed = by_set.get(series.dimension_sets)
-            if listed is None:
-                by_set[series.dimension_sets] = [definition]
-            else:
-                listed.append(definition)
-        if len(metric_names) > limits.EMF_MAX_METRICS_PER_DIRECTIVE:
-            return None
-        event["_aws"] = {
-            "Timestamp": timestamp * 1000,
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    "Dimensions": [list(d) for d in sets],
-                    "Metrics": metrics,
-                }
+            by_set.setdefault(sets, []).append(definition)
+        return _dumps(
+            [
+                {"Namespace": namespace, "Dimensions": [list(d) for d in sets], "Metrics": metrics}
                 for sets, metrics in by_set.items()
-            ],
-        }
-        try:
-            line = _dumps(event)
-        except (TypeError, ValueError):
-            return None  # a property that is not JSON: the general path discards its group
-        return (line, datapoints) if len(line) <= self.max_event_bytes else None
+            ]
+        )
 
     def _events(
         self,
@@ -214,8 +275,12 @@ class EmfSink(MetricSink):
     ) -> Iterator[str]:
         definitions = []
         event = dict(root)
+        known = self._definitions
         for spec, values in present:
-            definitions.append(_definition(spec))
+            definition = known.get(spec)
+            if definition is None:
+                definition = known[spec] = _definition(spec)
+            definitions.append(definition)
             event[spec.name] = values
         event["_aws"] = {
             "Timestamp": ts * 1000,
