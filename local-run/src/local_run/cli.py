@@ -55,6 +55,7 @@ from local_run.notifications import evaluate_with_notifications, sns_metrics
 from local_run.phases import PHASE_NAMES, phases_named
 from local_run.platform_metrics import DOCUMENTED, ApiGatewayReading
 from local_run.report import report
+from local_run.run_cost import print_run_cost
 from local_run.scenario import ScenarioResult, run_scenario
 from local_run.stack_alarms import (
     alarms_as_synthesized,
@@ -307,6 +308,7 @@ def _run(args: argparse.Namespace, only: set[str]) -> int:
             title=f"local run, {len(result.spans)} phase(s) of {args.phase_minutes} min",
         )
         print(f"\nplot: {path.resolve()}")
+    print_run_cost(result, args.stack_name)  # the monthly bill from what the run measured
     return status
 
 
