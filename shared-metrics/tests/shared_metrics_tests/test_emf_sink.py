@@ -159,6 +159,62 @@ def test_write_failure_keeps_data_for_the_next_flush() -> None:
     assert read_datapoints(good.getvalue().splitlines())[(NS, "Chunks", ())] == Counter({1: 1})
 
 
+def test_a_sink_shared_by_two_namespaces_writes_each_its_own_directives() -> None:
+    # The sink keeps each layout's directives as JSON; the namespace is part of the layout.
+    spec = MetricSpec("HandlerInvocations", Unit.COUNT, [[], ["Handler"]])
+    stream = io.StringIO()
+    sink = EmfSink(stream)
+    for namespace in ("SessionManagement/WebSocket", "AudioTranscription/WebSocket") * 2:
+        emitter = MetricsEmitter(namespace, sink, flush_at_exit=False)
+        emitter.count(spec, 1, {"Handler": "h"})
+        emitter.flush()
+    namespaces = [
+        directive["Namespace"]
+        for line in stream.getvalue().splitlines()
+        for directive in parse_event(line)["_aws"]["CloudWatchMetrics"]
+    ]
+    assert namespaces == ["SessionManagement/WebSocket", "AudioTranscription/WebSocket"] * 2
+
+
+def test_each_event_is_the_compact_json_of_its_document() -> None:
+    # The event is assembled from the root's JSON and the directives' kept JSON: it must be
+    # what encoding the whole document at once writes ("_aws" its last member).
+    stream = io.StringIO()
+    emitter = emitter_on(stream, clock=lambda: 1_800_000_012.5)
+    specs = [MetricSpec(f"M{i}", Unit.MILLISECONDS, [[], ["SessionId"]]) for i in range(3)]
+    for i in range(300):
+        # Layouts that change with every flush: what is kept of them stays bounded.
+        emitter.set_property("RequestId", f"r-{i}")
+        for spec in specs[: 1 + i % 3]:
+            emitter.record(spec, i / 7, {"SessionId": f"s-{i % 5}"})
+        emitter.record(MetricSpec(f"Once{i}", Unit.COUNT), 1)
+        emitter.flush()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 300
+    for line in lines:
+        doc = parse_event(line)
+        assert list(doc)[-1] == "_aws"
+        assert line == json.dumps(doc, separators=(",", ":"), allow_nan=False)
+    assert len(emitter.sink._directives) <= 256  # type: ignore[attr-defined]
+
+
+def test_a_property_that_came_to_contain_itself_is_dropped_as_before() -> None:
+    # Checked when it is set; a mutable value changed afterwards cannot be encoded: its
+    # group is dropped and counted, and the emitter carries on.
+    context: dict[str, object] = {"user": "u-1"}
+    stream = io.StringIO()
+    emitter = emitter_on(stream)
+    assert emitter.set_property("Context", context)
+    context["self"] = context
+    emitter.count(MetricSpec("Chunks"))
+    result = emitter.flush()
+    assert result is not None and [d.reason for d in result.discarded] == ["emf_encoding_error"]
+    assert emitter.stats().dropped == {"emf_encoding_error": 1} and stream.getvalue() == ""
+    emitter.count(MetricSpec("Chunks"))
+    emitter.flush()
+    assert parse_event(stream.getvalue().splitlines()[0])["Chunks"] == [1]
+
+
 def test_reader_rejects_invalid_documents() -> None:
     # The checker itself must be able to fail, or the tests above prove nothing.
     good = {
@@ -215,8 +271,15 @@ def _event(namespace: str = "N", dimension_keys: int = 1, padding: int = 0) -> s
         (_event(namespace="Caf\u00e9"), "ASCII"),
         (_event(namespace=":Leading"), "must not start with ':'"),
     ],
-    ids=["event over 256 KB", "31 dimension keys", "empty namespace", "256-char namespace",
-         "AWS/ namespace", "non-ASCII namespace", "leading colon"],
+    ids=[
+        "event over 256 KB",
+        "31 dimension keys",
+        "empty namespace",
+        "256-char namespace",
+        "AWS/ namespace",
+        "non-ASCII namespace",
+        "leading colon",
+    ],
 )
 def test_reader_rejects_what_cloudwatch_would(line: str, phrase: str) -> None:
     with pytest.raises(EmfSpecViolation, match=re.escape(phrase)):
