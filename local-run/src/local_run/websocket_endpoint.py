@@ -348,6 +348,8 @@ class WebSocketEndpoint:
 
     async def _reply(self, state: _Client, data: str | bytes) -> bool:
         """A message to the client (a route response, a post, an error of API Gateway's)."""
+        if state.closing:  # deleted, or past a limit: nothing more reaches it
+            return False
         try:
             await state.ws.send(data)
         except ConnectionClosed:
