@@ -209,6 +209,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="apply the account's free tier to this stack (default: not applied)",
     )
     parser.add_argument("--stack-name", default=README_STACK)
+    parser.add_argument(
+        "--readme",
+        action="store_true",
+        help="print the infra README's cost section (its two profiles) instead",
+    )
     return parser.parse_args(argv)
 
 
@@ -220,6 +225,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         prices_for(args.region)  # a bad Region fails before the synth
         print("synthesizing the stack (CDK) ...", file=sys.stderr)
+        if args.readme:
+            print(generated(*synthesized(README_STACK, README_SUBSCRIBERS)))
+            return 0
         template, labels = synthesized(args.stack_name)
         bill = bill_for(template, labels, profile, region=args.region, free_tier=args.free_tier)
     except ERRORS as exc:

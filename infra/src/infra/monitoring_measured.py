@@ -6,7 +6,7 @@ resume, status queries, one scheduled update, end and disconnects; 65 invocation
 ``local_run.handler_workload``) replayed through shared-metrics' EMF sink with one flush per
 invocation, as the benchmark's realistic workload does: the EMF bytes each function writes per
 invocation and the series each writes. infra may not read the benchmark's files, so the
-figures are data here; local-run/tests/local_run_tests/test_monitoring_defaults.py replays the
+figures are data here; local-run/tests/local_run_tests/test_run_cost.py replays the
 committed workload again and fails when they differ (``local_run.run_cost.measure_workload``
 prints them).
 
