@@ -10,7 +10,9 @@ so (``sentence`` empty) and names the readings the alarms are evaluated under in
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+
+from local_run.fidelity_behaviour import Behaviour
+from local_run.websocket_fidelity import WEBSOCKET_ENDPOINT
 
 LAMBDA_METRICS = "https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics.html"
 LAMBDA_CONTEXT = "https://docs.aws.amazon.com/lambda/latest/dg/python-context.html"
@@ -52,19 +54,6 @@ STAGE_READINGS = (
     T + "test_platform_alarms.py::"
     "test_platform_errors_under_every_reading_of_the_api_gateway_metrics"
 )
-
-
-@dataclass(frozen=True)
-class Behaviour:
-    """One behaviour of AWS the model reproduces."""
-
-    what: str  # the behaviour, in the model's terms
-    url: str  # the AWS documentation page
-    sentence: str  # the sentence it follows, quoted; "" where AWS documents nothing
-    modelled_in: str  # module (and symbol) that reproduces it
-    tests: tuple[str, ...]  # test node ids that hold it
-    metrics: tuple[str, ...] = ()  # the AWS metrics it publishes (namespace/name)
-    readings: str = ""  # where AWS is silent: the readings the alarms hold under
 
 
 BEHAVIOURS: tuple[Behaviour, ...] = (
@@ -389,6 +378,9 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         ),
     ),
 )
+
+# The local WebSocket endpoint's rules (`local_run.websocket_fidelity`).
+BEHAVIOURS += WEBSOCKET_ENDPOINT
 
 
 def rows() -> list[str]:
