@@ -76,7 +76,7 @@ def print_report(
         )
         print(zip_table(zips))
     print(
-        "\nTargets (time ratios: median over the interleaved repeats of a)'s time / the "
-        "other's in the same repeat)"
+        "\nTargets (time: this process's CPU time, the median over the interleaved repeats "
+        "of a)'s / the other's in the same repeat)"
     )
     print("\n".join(v.line() for v in targets(results, realistic, workload, zips, minimal)))

@@ -81,23 +81,37 @@ def test_interleaved_repeats_are_compared_pair_by_pair() -> None:
 
 
 def synthetic(
-    contender: Contender, us_per_sample: list[float], bytes_per_invocation: float
+    contender: Contender,
+    cpu_us_per_sample: list[float],
+    bytes_per_invocation: float,
+    wall_us_per_sample: list[float] | None = None,
 ) -> Measurement:
+    """A contender's measurement with these CPU (and wall, by default the same) us a sample
+    in its repeats."""
     invocations = 10
-    m = Measurement(contender, invocations, len(us_per_sample))
+    m = Measurement(contender, invocations, len(cpu_us_per_sample))
     samples = invocations * 1000
     m.runs = [
-        Run(us * samples / 1e6, 0.0, us * samples / 1e6, int(bytes_per_invocation * invocations), 0)
-        for us in us_per_sample
+        Run(wall * samples / 1e6, 0.0, cpu * samples / 1e6, int(bytes_per_invocation * 10), 0)
+        for cpu, wall in zip(
+            cpu_us_per_sample, wall_us_per_sample or cpu_us_per_sample, strict=True
+        )
     ]
     return m
 
 
 def realistic(
-    replay: object, us_per_invocation: list[float], bytes_per_invocation: float
+    replay: object,
+    cpu_us_per_invocation: list[float],
+    bytes_per_invocation: float,
+    wall_us_per_invocation: list[float] | None = None,
 ) -> RealisticResult:
     result = RealisticResult(replay)  # type: ignore[arg-type]
-    result.runs = [ReplayRun({"f": us * 10 / 1e6}, 0.0, {"f": 10}) for us in us_per_invocation]
+    walls = wall_us_per_invocation or cpu_us_per_invocation
+    result.runs = [
+        ReplayRun({"f": wall * 10 / 1e6}, cpu * 10 / 1e6, {"f": 10})
+        for cpu, wall in zip(cpu_us_per_invocation, walls, strict=True)
+    ]
     result.bytes_per_invocation = {"f": bytes_per_invocation}
     return result
 
@@ -163,3 +177,21 @@ def test_targets_met_within_their_bounds_and_missed_past_them() -> None:
 def test_without_a_there_is_nothing_to_judge() -> None:
     with pytest.raises(ValueError, match="a\\) was not run"):
         targets([synthetic(FloorReference(), [0.6], 1)])
+
+
+def test_time_is_judged_on_cpu_time_not_on_the_wait_for_another_process() -> None:
+    # The wall times say 2x (a) was preempted in every repeat); its CPU time is 1.2x.
+    results = [
+        synthetic(SharedMetricsContender(), [0.72, 0.72, 0.72], 19_816, [1.2, 1.2, 1.2]),
+        synthetic(FloorReference(), [0.60, 0.60, 0.60], 19_816),
+    ]
+    replays = [
+        realistic(SharedMetricsReplay(), [14.0, 14.0, 14.0], 569, [30.0, 30.0, 30.0]),
+        realistic(FloorReplay(), [10.0, 10.0, 10.0], 569),
+    ]
+    verdicts = targets(results, replays, {"f": [{}]}, (), MinimalEmf({"f": 562}))
+    judged = {v.target.name: v for v in verdicts}
+    assert judged[BOUND_SERIES_VS_FLOOR.name].passed
+    assert "1.20x CPU time (wall 2.00x" in judged[BOUND_SERIES_VS_FLOOR.name].line()
+    assert judged[REALISTIC_VS_FLOOR.name].passed
+    assert "1.40x CPU time (wall 3.00x" in judged[REALISTIC_VS_FLOOR.name].line()
