@@ -238,8 +238,8 @@ class MetricsEmitter:
 
     def _publish_all(self) -> PublishResult | None:
         try:
-            batches, expected = self._registry.drain_all()
-            with self._lock:
+            with self._lock:  # the registry's lock too: one acquisition for both
+                batches, expected = self._registry.drain_all_locked()
                 properties, self._properties = self._properties, {}
             if not batches:
                 return None

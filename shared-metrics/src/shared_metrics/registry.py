@@ -3,7 +3,7 @@
 Each (spec, dimension values) is validated once, when it is bound (`bind`); its samples then
 wait in a `PendingSamples` outside the buffer, appended without a lock by its `BoundSeries`,
 and move into the emitter's bounded buffer a hand-over at a time, or all at once at a flush
-(`drain_all`) and before counters are read (`move_all_to_buffer`). The registry is the
+(`drain_all_locked`) and before counters are read (`move_all_to_buffer`). The registry is the
 `BoundSeries`' owner: their slow paths (a new time bucket, a full hand-over) land here, and
 their first sample since a drain lists them in `_pending_list` for the next one.
 """
@@ -167,11 +167,10 @@ class SeriesRegistry:
             if items:
                 self._buffer.add_all(items)
 
-    def drain_all(self) -> tuple[list[SeriesBatch], int]:
+    def drain_all_locked(self) -> tuple[list[SeriesBatch], int]:
         """Every pending sample and everything buffered, taken out: what a flush publishes,
-        and the datapoints it holds."""
-        with self._lock:
-            return self._buffer.add_and_drain(self._take_listed_locked())
+        and the datapoints it holds. Under the emitter's lock (the caller's)."""
+        return self._buffer.add_and_drain(self._take_listed_locked())
 
     def _take_listed_locked(self) -> list[tuple[int, Series, list[float]]]:
         listed = self._pending_list
