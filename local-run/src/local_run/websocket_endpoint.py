@@ -4,10 +4,10 @@ API Gateway WebSocket's documented behaviour: `WebSocketEndpoint`.
 Clients connect to ``ws://127.0.0.1:PORT/{stage}?...`` (the ``websockets`` library's asyncio
 server, in a thread of its own); the functions are `local_run.local_functions.LocalFunctions`
 (the real handlers, on a backend), their routes read from the synthesized template
-(`local_run.websocket_routes`), the events they get built as API Gateway builds them
-(`local_run.websocket_events`), and they reach clients through the ``@connections`` API
-(`local_run.connections_api`, ``endpoint.management_url``: give it to the handlers as
-``APIGW_MANAGEMENT_ENDPOINT``). What API Gateway does, as the developer guide says it:
+(`local_run.websocket_routes`), their events built as API Gateway builds them
+(`local_run.websocket_events`); they reach clients through the ``@connections`` API
+(`local_run.connections_api`, ``management_url``: the handlers' ``APIGW_MANAGEMENT_ENDPOINT``).
+What API Gateway does, as the developer guide says it:
 
 - $connect ("Managing connected users and client apps: `$connect` and `$disconnect`
   routes"): "Until execution of the integration associated with the `$connect` route is
@@ -24,10 +24,10 @@ server, in a thread of its own); the functions are `local_run.local_functions.Lo
   payload"; "API Gateway will not pass the backend response through to the route response,
   unless you set up a route response"). One connection's messages are handled in order.
 - $disconnect: "The `$disconnect` route is executed after the connection is closed. The
-  connection can be closed by the server or by the client. ... `$disconnect` is a
-  best-effort event": after the client closes, a DeleteConnection, the idle timeout, the
-  duration limit, a frame or message over the quotas (1009), a binary frame (1003), and when
-  the endpoint stops (1001). A refused $connect gets none (no connection was made).
+  connection can be closed by the server or by the client.": after the client closes, a
+  DeleteConnection, the idle timeout, the duration limit, a frame or message over the quotas
+  (1009), a binary frame (1003), the endpoint stopping (1001), a connection lost before it
+  opened (1006). A refused $connect gets none (no connection was made).
 - the quotas and the stage's token bucket (`local_run.websocket_limits`).
 
 The functions run one invocation at a time, on a thread pool (the asyncio loop never waits
@@ -77,6 +77,7 @@ from local_run.websocket_events import (
     new_id,
 )
 from local_run.websocket_limits import (
+    ABNORMAL_CLOSURE,
     GOING_AWAY,
     IDLE_TIMEOUT_SECONDS,
     MAX_DURATION_SECONDS,
@@ -91,6 +92,7 @@ from local_run.websocket_limits import (
 from local_run.websocket_routes import Route, RouteTable
 from session_management.testing.events import scheduled_event
 from session_management.websocket_service.events import CONNECT
+from shared_metrics.testing.lifecycle import StartStop
 
 CONNECT_TIMEOUT_SECONDS = 60.0  # the $connect invocation runs inside the upgrade request
 POST_TIMEOUT_SECONDS = 1.5  # under the handlers' 2 s read timeout: a stuck client is a 429
@@ -124,7 +126,7 @@ class EndpointSettings:
     broken: set[str] = field(default_factory=set)
 
 
-class WebSocketEndpoint:
+class WebSocketEndpoint(StartStop):
     """``start()`` it, connect to ``url``; ``management_url`` is its @connections API."""
 
     def __init__(
@@ -174,10 +176,6 @@ class WebSocketEndpoint:
             )
         (self.settings.broken.add if broken else self.settings.broken.discard)(route_key)
 
-    def connection_ids(self) -> set[str]:
-        with self._lock:
-            return set(self._clients)
-
     # -- lifecycle ------------------------------------------------------------------------------
 
     def start(self) -> WebSocketEndpoint:
@@ -200,12 +198,6 @@ class WebSocketEndpoint:
             self._thread.join(STOP_TIMEOUT_SECONDS)
         self._api.stop()
         self._pool.shutdown(wait=True)
-
-    def __enter__(self) -> WebSocketEndpoint:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
     def _run(self, ready: concurrent.futures.Future[int]) -> None:
         loop = asyncio.new_event_loop()
@@ -238,6 +230,8 @@ class WebSocketEndpoint:
             schedule.cancel()
         server.close()  # closes open connections with 1001 and waits for their handlers
         await server.wait_closed()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=STOP_TIMEOUT_SECONDS)
 
     async def _schedule(self) -> None:
         spec = next(f for f in FUNCTIONS if f.scheduled)
@@ -280,7 +274,16 @@ class WebSocketEndpoint:
             if response is None or not 200 <= status < 300:
                 return ws.respond(status, f"{_phrase(status)}\n")
         self._pending[ws] = client
+        self._spawn(self._if_never_served(ws))
         return None
+
+    async def _if_never_served(self, ws: ServerConnection) -> None:
+        """$disconnect for a connection that was lost before it opened (after its $connect)."""
+        await ws.wait_closed()
+        client = self._pending.pop(ws, None)
+        if client is not None and self.routes.disconnect is not None:
+            event = disconnect_event(self.stage, client, ABNORMAL_CLOSURE, "")
+            await self._invoke(self.routes.disconnect, event)
 
     async def _serve_client(self, ws: ServerConnection) -> None:
         loop = asyncio.get_running_loop()
@@ -413,8 +416,11 @@ class WebSocketEndpoint:
         state = self._open(connection_id)
         state.closing, state.cause = True, (NORMAL_CLOSURE, "")
         # Answered at once, as DeleteConnection is; the close handshake and $disconnect follow.
-        task = asyncio.create_task(state.ws.close(NORMAL_CLOSURE))
-        self._tasks.add(task)
+        self._spawn(state.ws.close(NORMAL_CLOSURE))
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
+        self._tasks.add(task)  # a reference until it is done (the loop keeps weak ones)
         task.add_done_callback(self._tasks.discard)
 
     def _on_loop(self, work: Coroutine[Any, Any, None]) -> None:

@@ -11,8 +11,12 @@ windows cannot roll over during a flood, whatever the wall time.
 from __future__ import annotations
 
 import asyncio
+import base64
 import dataclasses
 import json
+import os
+import socket
+import urllib.parse
 import uuid
 from collections.abc import Awaitable, Iterator
 from typing import Any, TypeVar
@@ -426,6 +430,27 @@ def test_a_closed_listener_is_forgotten_and_a_leaving_speaker_ends_the_session(
         await stayer.close()
 
     run(scenario())
+
+
+def test_a_client_lost_during_its_upgrade_still_gets_its_disconnect(
+    endpoint: WebSocketEndpoint, store: SessionStore
+) -> None:
+    # A client that sends the upgrade request and goes: its $connect ran (the session exists),
+    # the connection never opened; API Gateway still owes the integration a $disconnect.
+    host, port = urllib.parse.urlsplit(endpoint.url).netloc.rsplit(":", 1)
+    key = base64.b64encode(os.urandom(16)).decode()
+    request = (
+        f"GET /{endpoint.stage.name}?sessionId={new_session()}&role=speaker&client=lost HTTP/1.1"
+        f"\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT) as raw:
+        raw.sendall(request.encode())
+        raw.shutdown(socket.SHUT_WR)
+    connection_id = connect_of(endpoint, "lost").connection_id
+    gone = disconnect_of(endpoint, connection_id).event["requestContext"]
+    assert gone["disconnectStatusCode"] == 1006  # no close frame
+    assert store.get_connection(connection_id) is None
 
 
 # -- flooding -------------------------------------------------------------------------------------
