@@ -113,10 +113,12 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
             LIMITS,
             MANAGED,
             E + "test_stopping_the_endpoint_closes_every_connection_and_sends_their_disconnects",
+            E + "test_a_client_lost_during_its_upgrade_still_gets_its_disconnect",
         ),
         readings="requestContext.disconnectStatusCode and disconnectReason are not documented "
         "(reported from real events): the close frame's code and reason, 1000 for a "
-        "DeleteConnection, 1001 for a limit or a stop, 1006 without a close frame",
+        "DeleteConnection, 1001 for a limit or a stop, 1006 without a close frame (also for a "
+        "client lost during its upgrade, after its $connect)",
     ),
     Behaviour(
         "The Lambda proxy event: requestContext with connectionId, routeKey, eventType, "
