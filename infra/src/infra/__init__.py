@@ -24,6 +24,8 @@ one again.
 | `drilldown`          | the Contributor Insights rules and Logs Insights queries, as data      |
 | `drilldown_construct`| `DrillDown`: those rules and queries as CloudFormation resources       |
 | `docs`               | prints the README's alarm, failure and drill-down tables               |
+| `monitoring_cost`    | the monitoring's monthly bill: the cost command and README tables      |
+| `monitoring_*`       | its parts: prices, template inventory, traffic, series, logs, bill     |
 | `app`                | the entry point: ``./pants run infra/src/infra/app.py`` synthesizes it |
 
 Importing this package points jsii, which runs aws-cdk-lib's JavaScript, at the Node.js of

@@ -71,7 +71,8 @@ def access_log_bytes(log_format: str, route: str) -> float:
     event = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE")
     values = {**ACCESS_LOG_VALUES, "$context.eventType": event, "$context.routeKey": route}
     line = log_format
-    # Longest names first: $context.integrationStatus must not be cut at $context.status.
+    # Longest names first: a variable whose name begins a longer one's is never replaced
+    # inside it (none does in today's format).
     for name in sorted(values, key=len, reverse=True):
         line = line.replace(name, values[name])
     return float(len(line.encode()) + 1)

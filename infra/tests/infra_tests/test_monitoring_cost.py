@@ -214,6 +214,27 @@ def test_anomaly_detection_and_composite_alarms() -> None:
     assert _line(bill, "composite alarms").cost == pytest.approx(0.50)
 
 
+def test_synthetics_canaries_are_priced_per_run() -> None:
+    def canary(expression: str) -> dict[str, Any]:
+        return {
+            "Type": "AWS::Synthetics::Canary",
+            "Properties": {"Schedule": {"Expression": expression}},
+        }
+
+    bill = _bill(
+        _template(
+            Every5=canary("rate(5 minutes)"),
+            Hourly=canary("rate(1 hour)"),
+            Once=canary("rate(0 minute)"),
+        )
+    )
+    runs = 730 * 60 / 5 + 730 + 1  # 8,760 + 730 + the one-off run
+    assert _line(bill, "Synthetics canary runs").quantity == runs
+    assert _line(bill, "Synthetics canary runs").cost == pytest.approx(runs * 0.0012)
+    with pytest.raises(UnpricedResourceError, match="rate"):
+        read_inventory(_template(Cron=canary("cron(0 8 * * ? *)")))
+
+
 def test_a_metrics_insights_alarm_is_refused_not_mispriced() -> None:
     query = _alarm(
         "Query", Metrics=[{"Id": "q", "Expression": "SELECT SUM(M) FROM NS", "Period": 60}]
