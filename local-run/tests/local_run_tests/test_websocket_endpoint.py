@@ -20,6 +20,7 @@ import urllib.parse
 import uuid
 from collections.abc import Awaitable, Iterator
 from typing import Any, TypeVar
+from unittest import mock
 
 import pytest
 from botocore.config import Config
@@ -43,6 +44,7 @@ from local_run.websocket_limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, Token
 from local_run.websocket_routes import RouteTable
 from session_management.store import SessionStore
 from session_management.websocket_service.events import CONNECT, DEFAULT, DISCONNECT, parse_event
+from session_management.websocket_service.management_api import ENDPOINT_ENV
 
 T = TypeVar("T")
 TIMEOUT = 60.0  # for any one wait: room for a machine several times slower than a quiet one
@@ -604,6 +606,29 @@ def test_stopping_the_endpoint_closes_every_connection_and_sends_their_disconnec
     codes, ids = run(scenario())
     assert codes == [1001, 1001]
     assert {d.connection_id for d in other.dispatches if d.route_key == DISCONNECT} >= ids
+
+
+def test_the_scheduled_status_update_reaches_the_speaker_unasked(
+    endpoint: WebSocketEndpoint, routes: RouteTable
+) -> None:
+    # infra's EventBridge rule runs session_status every minute; its handler pushes "the
+    # same status ... to the speaker of every live session" (handlers/session_status.py).
+    session = new_session()
+    other = WebSocketEndpoint(endpoint.functions, routes, schedule_seconds=0.2)
+    with mock.patch.dict(os.environ, {ENDPOINT_ENV: other.management_url}), other:
+
+        async def scenario() -> Any:
+            speaker, _ = await join(other, session, "speaker")
+            pushed = await reply(speaker)  # without a message of its own
+            await speaker.close()
+            return pushed
+
+        pushed = run(scenario())
+    assert (pushed["type"], pushed["sessionId"], pushed["state"]) == (
+        "sessionStatus",
+        session,
+        "ACTIVE",
+    )
 
 
 # -- @connections ---------------------------------------------------------------------------------
