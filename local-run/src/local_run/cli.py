@@ -27,6 +27,7 @@ behind a local WebSocket endpoint for real clients (see `local_run.serve`).
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import logging
 import sys
@@ -184,15 +185,19 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return serve_main(argv[1:])
     args = parse_args(argv)
-    print("synthesizing the stack (CDK) ...", file=sys.stderr)
-    # Before the run, so that a bad --alarm fails fast (alarm names do not depend on the
-    # function names; the synth is cached for the evaluation after the run).
-    only, error = select_alarms(alarms_as_synthesized(args.stack_name), args.stack_name, args.alarm)
-    if error is not None:
-        print(f"local-run: error: {error}", file=sys.stderr)
-        return 2
-    with _handler_log(args.log) as log_path:
-        status = _run(args, only)
+    print("synthesizing the stack (CDK) beside the scenario ...", file=sys.stderr)
+    # The synth is mostly node's work (jsii): in a thread, it runs on the other core while
+    # the scenario runs on this one, instead of adding its ~10 s before it. It is cached for
+    # the evaluation after the run. A bad --alarm stops the scenario as soon as the synth
+    # is done (alarm names do not depend on the function names).
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="synth") as pool:
+        selection = pool.submit(_selection, args.stack_name, args.alarm)
+        try:
+            with _handler_log(args.log) as log_path:
+                status = _run(args, selection)
+        except AlarmSelectionError as error:
+            print(f"local-run: error: {error}", file=sys.stderr)
+            return 2
     lines = sum(1 for _ in log_path.open(encoding="utf-8"))
     print(f"handler log: {log_path.resolve()} ({lines} lines)")
     return status
@@ -214,7 +219,19 @@ def _handler_log(path: str) -> Iterator[Path]:
         handler.close()
 
 
-def _run(args: argparse.Namespace, only: set[str]) -> int:
+class AlarmSelectionError(Exception):
+    """--alarm names an alarm the template does not have."""
+
+
+def _selection(stack_name: str, wanted: Sequence[str]) -> set[str]:
+    """The full names of the ``wanted`` alarms, from the synthesized template."""
+    only, error = select_alarms(alarms_as_synthesized(stack_name), stack_name, wanted)
+    if error is not None:
+        raise AlarmSelectionError(error)
+    return only
+
+
+def _run(args: argparse.Namespace, selection: concurrent.futures.Future[set[str]]) -> int:
     phases = args.phase_list
     total_ticks = sum(1 for _ in phases) * args.phase_minutes * 12
     bar: Any = None
@@ -224,22 +241,26 @@ def _run(args: argparse.Namespace, only: set[str]) -> int:
         bar = tqdm(total=total_ticks, unit="tick", desc="scenario", file=sys.stderr)
 
     def on_tick(phase: str) -> None:
+        if selection.done():
+            selection.result()  # raises AlarmSelectionError: no point in running on
         if bar is not None:
             bar.set_postfix_str(phase, refresh=False)
             bar.update(1)
 
     if args.backend is None:
-        with local_backend(None) as url:
-            result = run_scenario(
-                url,
-                phases,
-                phase_minutes=args.phase_minutes,
-                stack_name=args.stack_name,
-                on_tick=on_tick,
-            )
-            services: MetricStore = MotoBackendSource().read(result.start, result.end + 3600)
-        if bar is not None:
-            bar.close()
+        try:
+            with local_backend(None) as url:
+                result = run_scenario(
+                    url,
+                    phases,
+                    phase_minutes=args.phase_minutes,
+                    stack_name=args.stack_name,
+                    on_tick=on_tick,
+                )
+                services: MetricStore = MotoBackendSource().read(result.start, result.end + 3600)
+        finally:
+            if bar is not None:
+                bar.close()
     else:
         import botocore.exceptions
 
@@ -262,6 +283,7 @@ def _run(args: argparse.Namespace, only: set[str]) -> int:
             if bar is not None:
                 bar.close()
 
+    only = selection.result()
     alarms = synthesized_alarms(args.stack_name, result.function_names, result.backend.tables)
     no_data: list[str] = []
     if args.backend is not None:
