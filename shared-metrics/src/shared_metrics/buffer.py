@@ -101,7 +101,9 @@ class MetricBuffer:
                     self.accepted_samples += samples
                     self.accepted_datapoints += datapoints
                     self._flush_mark = self.flush_threshold
-                    return _batches(data), datapoints
+                    new = tuple.__new__  # SeriesBatch(...) without its Python-level __new__
+                    batches = [new(SeriesBatch, (k[0], k[1], v)) for k, v in data.items()]
+                    return batches, datapoints
             if items:
                 self._add_locked(items)
             data, self._data = self._data, {}

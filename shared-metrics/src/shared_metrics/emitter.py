@@ -226,18 +226,6 @@ class MetricsEmitter:
 
     def _flush_locked(self) -> PublishResult | None:
         try:
-            return self._publish_all()
-        finally:
-            if self._buffer.dropped:
-                self._log_once(
-                    "dropped:buffer_full",
-                    f"metrics dropped (buffer_full): more than {self._buffer.max_values} "
-                    "distinct values were waiting for the sink (is it failing?); the oldest "
-                    "were dropped",
-                )
-
-    def _publish_all(self) -> PublishResult | None:
-        try:
             with self._lock:  # the registry's lock too: one acquisition for both
                 batches, expected = self._registry.drain_all_locked()
                 properties, self._properties = self._properties, {}
@@ -261,6 +249,14 @@ class MetricsEmitter:
         except Exception as exc:  # a bug here must still not reach the handler
             diagnostics.exception(f"metrics flush failed unexpectedly: {exc}")
             return None
+        finally:
+            if self._buffer.dropped:
+                self._log_once(
+                    "dropped:buffer_full",
+                    f"metrics dropped (buffer_full): more than {self._buffer.max_values} "
+                    "distinct values were waiting for the sink (is it failing?); the oldest "
+                    "were dropped",
+                )
 
     def _account(self, result: PublishResult, expected: int) -> None:
         if not (result.undelivered or result.discarded or result.failures):  # the usual flush

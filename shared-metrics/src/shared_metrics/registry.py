@@ -13,7 +13,7 @@ from __future__ import annotations
 from _weakref import ref
 
 from shared_metrics import limits
-from shared_metrics.bound_series import HANDOVER_SAMPLES, BoundSeries, PendingSamples
+from shared_metrics.bound_series import HANDOVER_SAMPLES, BoundSeries, PendingSamples, take_all
 from shared_metrics.series import Series
 from shared_metrics.validation import (
     MetricValidationError,
@@ -163,27 +163,22 @@ class SeriesRegistry:
     def move_all_to_buffer(self) -> None:
         """Every pending sample into the buffer: before counters are read."""
         with self._lock:
-            items = self._take_listed_locked()
+            items = take_all(self._take_listed_locked())
             if items:
                 self._buffer.add_all(items)
 
     def drain_all_locked(self) -> tuple[list[SeriesBatch], int]:
         """Every pending sample and everything buffered, taken out: what a flush publishes,
         and the datapoints it holds. Under the emitter's lock (the caller's)."""
-        return self._buffer.add_and_drain(self._take_listed_locked())
+        return self._buffer.add_and_drain(take_all(self._take_listed_locked()))
 
-    def _take_listed_locked(self) -> list[tuple[int, Series, list[float]]]:
+    def _take_listed_locked(self) -> list[PendingSamples]:
+        """The series listed for the next flush, unlisted from it."""
         listed = self._pending_list
-        if not listed:
-            return []
         count = len(listed)
         taken = listed[:count]
         del listed[:count]  # appended meanwhile: stays for the next time
-        return [
-            (timestamp, pending.series, values)
-            for pending in taken
-            for timestamp, values in pending.take()
-        ]
+        return taken
 
 
 def _same_definition(a: MetricSpec, b: MetricSpec) -> bool:

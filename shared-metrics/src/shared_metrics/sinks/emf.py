@@ -28,13 +28,14 @@ _encoder = json.JSONEncoder(separators=(",", ":"), allow_nan=False)
 _dumps = _encoder.encode
 
 
-def _one_shot_encoder() -> Callable[[object], str]:
+def _one_shot_encoder() -> Callable[[object, int], Sequence[str]]:
     """`_dumps` without its cost per call on small events (the Python half of
     `JSONEncoder.encode` costs about as much as the encoding of an invocation's event): the
-    C encoder it builds per call, built once. Without the circular-reference check, which
-    needs state per call: the event that fails here (a property that contains itself)
-    goes through `_dumps` on the general path, which reports it as before. `_dumps` itself
-    where the C encoder is missing or does not encode as `_dumps` does."""
+    C encoder it builds per call, built once; called as ``encode(obj, 0)``, it returns the
+    JSON text in parts. Without the circular-reference check, which needs state per call:
+    the event that fails here (a property that contains itself) goes through `_dumps` on the
+    general path, which reports it as before. `_dumps` itself where the C encoder is missing
+    or does not encode as `_dumps` does."""
     try:
         from json.encoder import (  # type: ignore[attr-defined]
             c_make_encoder,
@@ -46,13 +47,13 @@ def _one_shot_encoder() -> Callable[[object], str]:
         )
         probe = {"a": [1, 2.5, "\u00e9"], "b": {"c": None, "d": True}}
         if "".join(encode(probe, 0)) == _dumps(probe):
-            return lambda event: "".join(encode(event, 0))
+            return encode
     except Exception:  # noqa: S110 - any surprise: the encoder everyone uses
         pass
-    return _dumps
+    return lambda obj, _indent: (_dumps(obj),)
 
 
-_fast_dumps = _one_shot_encoder()
+_encode_in_parts = _one_shot_encoder()
 # Event layouts whose directives' JSON is kept: far more than the handlers have; cleared when
 # full, so layouts that change with every flush cannot grow it without bound.
 _MAX_CACHED_LAYOUTS = 256
@@ -210,7 +211,7 @@ class EmfSink(MetricSink):
                 self._directives.clear()
             self._directives[layout_key] = directives
         try:
-            root = _fast_dumps(event)
+            root = "".join(_encode_in_parts(event, 0))
         except Exception:
             return None  # a property that is not JSON: the general path discards its group
         # The "_aws" member last, as if it were the dict's last key.
