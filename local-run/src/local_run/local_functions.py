@@ -96,7 +96,10 @@ class LocalFunctions:
         stack_name: str,
         platform: PlatformMetrics,
         seed: int,
+        extraction_seconds: float = 0.0,
     ) -> None:
+        """``extraction_seconds``: see `FunctionOutput` (the scenario's 60 s: one
+        PutMetricData per function and simulated minute instead of one per invocation)."""
         import boto3
         from botocore.config import Config
 
@@ -136,6 +139,8 @@ class LocalFunctions:
                     budget_seconds=EMULATOR_SINK_BUDGET_SECONDS,
                 ),
                 clock.timer,
+                extraction_seconds=extraction_seconds,
+                clock=clock,
             )
             for label in labels
         }
@@ -271,6 +276,7 @@ class LocalFunctions:
         for label, emitter in self.emitters.items():
             emitter.flush()
             self.outputs[label].completed()
+            self.outputs[label].drain()
             group = log_group_name(self.function_names[label])
             log_events[group] = self.outputs[label].log_events()
         return log_events

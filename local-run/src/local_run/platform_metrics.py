@@ -265,9 +265,29 @@ class FunctionOutput(MetricSink):
     """A function's metrics sink as CloudWatch sees it (see the module docstring): holds
     what an invocation flushes until the scenario says how the invocation ended."""
 
-    def __init__(self, inner: Any, timer: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        inner: Any,
+        timer: Callable[[], float],
+        *,
+        extraction_seconds: float = 0.0,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
         self.inner = inner
         self.timer = timer  # the invocation's clock: when each flush happened
+        # CloudWatch extracts EMF metrics from the log stream in the background, not one call
+        # per invocation: with a positive window, what the invocations flushed within one
+        # window of ``clock`` (the scenario's time) reaches ``inner`` in one publish (each
+        # datapoint keeps its own timestamp, so the alarms see the same data). 0: each flush
+        # at once.
+        if extraction_seconds < 0:
+            raise ValueError(f"extraction_seconds must be >= 0, got {extraction_seconds!r}")
+        if extraction_seconds > 0 and clock is None:
+            raise ValueError("an extraction window needs the clock it is measured on")
+        self.extraction_seconds = extraction_seconds
+        self.clock = clock
+        self._extracted: dict[str, list[SeriesBatch]] = {}
+        self._window: int | None = None
         self.name = f"lambda-output({inner.name})"
         self.preferred_batch_values = inner.preferred_batch_values
         self.instrumented = True  # False: a deploy dropped the instrumentation
@@ -309,4 +329,22 @@ class FunctionOutput(MetricSink):
             if self.broken:
                 self.lost_datapoints += total_datapoints(batches)
             else:
-                self.inner.publish(namespace, batches, properties)
+                self._extract(namespace, batches, properties)
+
+    def _extract(
+        self, namespace: str, batches: list[SeriesBatch], properties: Mapping[str, object]
+    ) -> None:
+        if self.extraction_seconds <= 0 or self.clock is None:
+            self.inner.publish(namespace, batches, properties)
+            return
+        window = int(self.clock() // self.extraction_seconds)
+        if self._window is not None and window != self._window:
+            self.drain()
+        self._window = window
+        self._extracted.setdefault(namespace, []).extend(batches)
+
+    def drain(self) -> None:
+        """Hand what is held for extraction to ``inner`` now (the end of the run)."""
+        pending, self._extracted, self._window = self._extracted, {}, None
+        for namespace, batches in pending.items():
+            self.inner.publish(namespace, batches, {})

@@ -49,6 +49,11 @@ from session_management.testing.management_api_stub import ManagementApiStub
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
 from shared_metrics.testing.fault_proxy import FaultProxy
 
+# CloudWatch turns the functions' EMF lines into metrics in the background: the run hands
+# each function's datapoints of a simulated minute to CloudWatch in one PutMetricData (each
+# with its own timestamp), not one call per invocation (a quarter of the run's API calls).
+EXTRACTION_SECONDS = 60.0
+
 
 @dataclass
 class PhaseSpan:
@@ -149,7 +154,9 @@ def run_scenario(
             tables.create_tables()
             if not backend.emulator:
                 stack.callback(_delete_tables, tables)
-            functions = LocalFunctions(clock, backend, proxy, stack_name, result.platform, seed)
+            functions = LocalFunctions(
+                clock, backend, proxy, stack_name, result.platform, seed, EXTRACTION_SECONDS
+            )
             result.function_names.update(functions.function_names)
             traffic = Traffic(functions, api, tables)
             traffic.setup()

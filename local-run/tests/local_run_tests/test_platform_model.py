@@ -16,6 +16,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from infra.functions import FUNCTIONS
 from local_run.alarm_model import MetricId
@@ -206,9 +208,9 @@ BEFORE = MetricSpec("BeforeTheHang", Unit.COUNT, [[]], "recorded before the call
 AFTER = MetricSpec("AfterTheHang", Unit.COUNT, [[]], "recorded after it")
 
 
-def function_with_a_3_second_timeout() -> tuple[
-    SimClock, MemorySink, FunctionOutput, MetricsEmitter
-]:
+def function_with_a_3_second_timeout() -> (
+    tuple[SimClock, MemorySink, FunctionOutput, MetricsEmitter]
+):
     """A function's emitter as the local run builds it: its output held until the invocation
     ends, its deadline watch on the simulated timer."""
     clock = SimClock(T0)
@@ -418,3 +420,69 @@ def test_failed_notifications_count_per_protocol() -> None:
     assert [t for t, _ in values(email_only, "AWS/SNS", "NumberOfNotificationsFailed", dims)] == [
         T0 + EMAIL_GIVE_UP_SECONDS
     ]
+
+
+# -- EMF extraction: a window of the scenario's time per publish ------------------------------
+
+
+class CountingSink(MemorySink):
+    """A MemorySink that also counts its publishes (what PutMetricData calls would be)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.publishes = 0
+
+    def publish(self, namespace: str, batches: Any, properties: Any) -> Any:
+        self.publishes += 1
+        return super().publish(namespace, batches, properties)
+
+
+def invocation_at(
+    clock: SimClock, output: FunctionOutput, emitter: MetricsEmitter, at: float
+) -> None:
+    clock.now = at
+    context = LocalLambdaContext(
+        "fn", 128, f"id-{at}", "/aws/lambda/fn", "us-east-1", 3.0, clock, clock.timer()
+    )
+    with emitter.invocation(context):
+        emitter.record(BEFORE, 1)
+    output.completed()
+
+
+def windowed_function() -> tuple[SimClock, CountingSink, FunctionOutput, MetricsEmitter]:
+    clock = SimClock(T0)
+    sink = CountingSink()
+    output = FunctionOutput(sink, clock.timer, extraction_seconds=60.0, clock=clock)
+    emitter = MetricsEmitter(
+        "Test/Extraction", output, clock=clock, timer_clock=clock.timer, flush_at_exit=False
+    )
+    return clock, sink, output, emitter
+
+
+def test_invocations_of_one_window_reach_cloudwatch_in_one_publish_at_the_next() -> None:
+    clock, sink, output, emitter = windowed_function()
+    for at in (T0 + 1, T0 + 20, T0 + 59):  # one simulated minute
+        invocation_at(clock, output, emitter, at)
+    assert sink.publishes == 0  # held: CloudWatch has not extracted them yet
+    invocation_at(clock, output, emitter, T0 + 61)  # the next minute: the first one goes
+    assert sink.publishes == 1
+    assert len(sink.published) == 3
+    output.drain()  # the end of the run: the rest goes too
+    assert sink.publishes == 2
+    assert len(sink.published) == 4
+
+
+@given(offsets=st.lists(st.floats(min_value=0, max_value=3600), min_size=1, max_size=40))
+def test_extraction_loses_no_datapoint(offsets: list[float]) -> None:
+    clock, sink, output, emitter = windowed_function()
+    for at in sorted(T0 + o for o in offsets):
+        invocation_at(clock, output, emitter, at)
+    output.drain()
+    assert sum(sum(d.values.values()) for d in sink.published) == len(offsets)
+    # one publish per window that had invocations, no more
+    assert sink.publishes == len({int((T0 + o) // 60) for o in offsets})
+
+
+def test_an_extraction_window_needs_its_clock() -> None:
+    with pytest.raises(ValueError, match="clock"):
+        FunctionOutput(MemorySink(), lambda: 0.0, extraction_seconds=60.0)
