@@ -24,7 +24,9 @@ and why nothing smaller is valid EMF for the same datapoints:
   exact cover and keeps the shortest.
 - A metric definition is `{"Name":...}` plus `Unit` unless it is None (the default: "If a value
   is not provided, then a default value of NONE is assumed") and `StorageResolution` unless it
-  is 60 (its default, "If a value is not provided, then a default value of 60 is assumed").
+  is 60 (the page lists it among the optional members; the PutMetricData reference's
+  MetricDatum says of it: "This field is optional, if you do not specify it the default of 60
+  is used", and the EMF sink relies on the same default).
 - Root members: each dimension key once with its string value ("A dimension target MUST have
   a string value"), each property once, each metric's values as a number when there is one
   and an array otherwise ("A metric target MUST be a numeric value or an array of numeric
