@@ -194,13 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         selection = pool.submit(_selection, args.stack_name, args.alarm)
         try:
             with _handler_log(args.log) as log_path:
-                status = _run(args, selection)
+                return _run(args, selection, log_path)
         except AlarmSelectionError as error:
             print(f"local-run: error: {error}", file=sys.stderr)
             return 2
-    lines = sum(1 for _ in log_path.open(encoding="utf-8"))
-    print(f"handler log: {log_path.resolve()} ({lines} lines)")
-    return status
 
 
 @contextlib.contextmanager
@@ -231,7 +228,9 @@ def _selection(stack_name: str, wanted: Sequence[str]) -> set[str]:
     return only
 
 
-def _run(args: argparse.Namespace, selection: concurrent.futures.Future[set[str]]) -> int:
+def _run(
+    args: argparse.Namespace, selection: concurrent.futures.Future[set[str]], log_path: Path
+) -> int:
     phases = args.phase_list
     total_ticks = sum(1 for _ in phases) * args.phase_minutes * 12
     bar: Any = None
@@ -330,7 +329,12 @@ def _run(args: argparse.Namespace, selection: concurrent.futures.Future[set[str]
             title=f"local run, {len(result.spans)} phase(s) of {args.phase_minutes} min",
         )
         print(f"\nplot: {path.resolve()}")
-    print_run_cost(result, args.stack_name)  # the monthly bill from what the run measured
+    for handler in logging.getLogger().handlers:
+        handler.flush()  # the handler log is still open: count what it holds
+    lines = sum(1 for _ in log_path.open(encoding="utf-8"))
+    print(f"handler log: {log_path.resolve()} ({lines} lines)")
+    # Last: the monthly bill from what the run measured.
+    print_run_cost(result, args.stack_name)
     return status
 
 
