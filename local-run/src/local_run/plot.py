@@ -119,8 +119,14 @@ def write_plot(
         f"{title}: per period, the value each alarm compares (blue; gaps: no data), its "
         "threshold (dashed red), in ALARM (red band)",
         fontsize=10,
+        y=1 - 0.25 / (2.4 * nrows + 0.8),
     )
-    fig.tight_layout(rect=(0, 0, 1, 0.97))
+    # Fixed margins in inches: tight_layout measured every label of every axes, twice, and
+    # took most of the plot's time (seconds with 40 axes).
+    height = 2.4 * nrows + 0.8
+    fig.subplots_adjust(
+        left=0.05, right=0.98, bottom=0.55 / height, top=1 - 1.3 / height, hspace=0.55, wspace=0.12
+    )
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, format="png", dpi=80)
