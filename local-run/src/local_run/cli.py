@@ -192,6 +192,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     # is done (alarm names do not depend on the function names).
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="synth") as pool:
         selection = pool.submit(_selection, args.stack_name, args.alarm)
+        if not args.no_plot:
+            from local_run.plot import load_matplotlib
+
+            pool.submit(load_matplotlib)  # its import (seconds) beside the scenario too
         try:
             with _handler_log(args.log) as log_path:
                 return _run(args, selection, log_path)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from local_run.alarm_model import MetricAlarm, TemplateAlarms
 from local_run.evaluator import AlarmState, Evaluation, datapoint
@@ -48,6 +49,16 @@ def alarm_intervals(evaluation: Evaluation, name: str, end: float) -> list[tuple
     return intervals
 
 
+def load_matplotlib() -> Any:
+    """pyplot on the Agg backend (no display needed); importing it takes seconds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
 def write_plot(
     path: str | Path,
     alarms: TemplateAlarms,
@@ -61,11 +72,7 @@ def write_plot(
     strip_prefix: str = "",
     title: str = "alarm datapoints",
 ) -> Path:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = load_matplotlib()
     chosen = [a for a in alarms.metric_alarms if not only or a.name in only]
     chosen = chosen or list(alarms.metric_alarms)  # e.g. only a composite was asked for
     chosen.sort(key=lambda a: a.name)
