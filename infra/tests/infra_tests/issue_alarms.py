@@ -1,7 +1,6 @@
-"""The alarm lists the service was specified with, written out independently of
-`infra.alarm_table`: what the synthesized alarms must be. Specs are named by their
-constants, namespaces by the spec modules, functions by their handler modules; ``kind``
-says what an alarm is placed on."""
+"""The alarm lists of issues 4 and 8, written out independently of `infra.alarm_table`: what
+the synthesized alarms must be. Specs are named by their constants, namespaces by the spec
+modules, functions by their handler modules; ``kind`` says what an alarm is placed on."""
 
 from __future__ import annotations
 
@@ -28,7 +27,6 @@ FUNCTION_NAMESPACES = {
     audio_processor.HANDLER_NAME: AT,
 }
 STAGE = "WebSocketApi"
-CANARY = "Canary"
 TABLE_LABELS = ("SessionsTable", "ConnectionsTable", "RateLimitsTable")
 
 
@@ -43,10 +41,9 @@ class IssueAlarm:
     period: int  # seconds
     evaluation_periods: int
     datapoints_to_alarm: int
-    kind: str = "service"  # service, function, stage, table, topic, canary
+    kind: str = "service"  # service, function, stage, table, topic
     metric: str = ""  # the AWS metric an AWS-namespace alarm reads
     relative_to: str = ""  # "", "Timeout" or "ReservedConcurrentExecutions" (of the function)
-    missing: str = "notBreaching"  # TreatMissingData
 
 
 ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
@@ -186,14 +183,3 @@ def expanded() -> list[tuple[IssueAlarm, str]]:
 def alarm_id(pair: tuple[IssueAlarm, str]) -> str:
     alarm, scope = pair
     return f"{alarm.severity}-{scope.split('/')[0]}-{alarm.key}"
-
-
-# The reachability canary (CloudWatchSynthetics, CanaryName): pages when 2 of its last 3 runs
-# fail or do not happen (a canary that stops running must not look healthy), warns when 3
-# runs in a row average over 15 s; one run per 5-minute period at the default schedule.
-ISSUE_ALARMS += (
-    IssueAlarm("Critical", "Unreachable", (CANARY,), (), "Average", 0, 300, 3, 2,
-               kind="canary", metric="SuccessPercent", missing="breaching"),
-    IssueAlarm("Warning", "RunDuration", (CANARY,), (), "Average", 15_000, 300, 3, 3,
-               kind="canary", metric="Duration"),
-)

@@ -1,1 +1,0 @@
-"""`python_synthetics_canary`: a CloudWatch Synthetics Python canary zip, built by Pants."""
