@@ -347,7 +347,7 @@ def test_entry_point_writes_valid_emf(
     assert all('"SessionId":"s1"' in line for line in lines)  # a log property instead
 
 
-# -- failure paths (issue 13) ------------------------------------------------------------------
+# -- failure paths: a clear answer, never a crash --------------------------------------------------
 
 
 def test_audio_still_buffered_when_the_session_ends_is_dropped_and_counted(

@@ -6,7 +6,7 @@ https://aws.amazon.com/kms/pricing/) render their paid-tier tables with JavaScri
 could be read of them on 2026-12-03 (a stored copy of the CloudWatch page) is the free tier
 text, quoted in `FREE_TIER_SOURCE`. The paid-tier figures are AWS's published us-east-1 list
 prices as AWS has long published them (the custom-metric tiers also as quoted from the Japanese
-CloudWatch pricing page in github.com/nishinoshake/aws-rough issue 37, the Logs figures as
+CloudWatch pricing page at github.com/nishinoshake/aws-rough/issues/37, the Logs figures as
 republished for us-east-1 in June 2026 by c3x.dev); ``source`` says which for each. Check
 them against the live page before relying on a figure to the cent.
 
@@ -169,7 +169,7 @@ US_EAST_1 = RegionPrices(
         "metric-month",
         CLOUDWATCH_PAGE,
         source=LIST_PRICE + "; the same tiers are quoted from aws.amazon.com/jp/cloudwatch/pricing "
-        "in github.com/nishinoshake/aws-rough issue 37. Custom metrics are prorated by the hour "
+        "at github.com/nishinoshake/aws-rough/issues/37. Custom metrics are prorated by the hour "
         "and metered only in hours with data (pricing page, not read live)",
     ),
     put_metric_data=Price(0.01, "PutMetricData requests", CLOUDWATCH_PAGE, per=1_000),

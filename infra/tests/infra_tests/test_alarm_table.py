@@ -21,9 +21,9 @@ from infra.alarm_resources import MonitoredFunction, Resources
 from infra.alarm_table import ALARMS
 from infra.functions import FUNCTIONS
 from infra.services import AGGREGATE, SERVICES, MonitoredService
-from infra_tests.issue_alarms import (
+from infra_tests.required_alarms import (
     FUNCTION_LABELS,
-    ISSUE_ALARMS,
+    REQUIRED_ALARMS,
     TABLE_LABELS,
     alarm_id,
     expanded,
@@ -75,7 +75,7 @@ def test_the_table_is_the_issues_list(plan: tuple[PlannedAlarm, ...], pair: tupl
 def test_nothing_beyond_the_issues_list(plan: tuple[PlannedAlarm, ...]) -> None:
     assert len(plan) == len(expanded())
     assert {(d.severity.value, d.key) for d in ALARMS} == {
-        (a.severity, a.key) for a in ISSUE_ALARMS
+        (a.severity, a.key) for a in REQUIRED_ALARMS
     }
 
 

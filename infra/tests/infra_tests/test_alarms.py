@@ -12,13 +12,13 @@ import pytest
 from infra.services import AGGREGATE, SERVICES
 from infra_tests.cfn import expressions, of_type, ref, text, watched_metrics
 from infra_tests.conftest import STACK_NAME
-from infra_tests.issue_alarms import (
+from infra_tests.required_alarms import (
     FUNCTION_LABELS,
     FUNCTION_NAMESPACES,
-    ISSUE_ALARMS,
+    REQUIRED_ALARMS,
     STAGE,
     TABLE_LABELS,
-    IssueAlarm,
+    RequiredAlarm,
     alarm_id,
     expanded,
 )
@@ -46,7 +46,7 @@ def topics(resources: Resources) -> dict[str, dict[str, str]]:
     return out
 
 
-def _name(issue: IssueAlarm, scope: str) -> str:
+def _name(issue: RequiredAlarm, scope: str) -> str:
     return f"{STACK_NAME}-{issue.severity}-{scope.split('/')[0]}-{issue.key}"
 
 
@@ -75,7 +75,7 @@ TABLE_OPERATIONS = ("DeleteItem", "GetItem", "PutItem", "Query", "Scan",
 
 @pytest.mark.parametrize("pair", expanded(), ids=alarm_id)
 def test_alarm(
-    pair: tuple[IssueAlarm, str],
+    pair: tuple[RequiredAlarm, str],
     alarms: dict[str, Mapping[str, Any]],
     topics: dict[str, dict[str, str]],
     resources: Resources,
@@ -245,5 +245,7 @@ def test_every_alarmed_spec_is_watched(alarms: dict[str, Mapping[str, Any]]) -> 
 
 def test_the_issue_list_covers_every_alarmed_spec() -> None:
     for service in SERVICES:
-        listed = {spec for a in ISSUE_ALARMS if service.namespace in a.scopes for spec in a.watches}
+        listed = {
+            spec for a in REQUIRED_ALARMS if service.namespace in a.scopes for spec in a.watches
+        }
         assert set(service.alarmed) <= listed, service.namespace

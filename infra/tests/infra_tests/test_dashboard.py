@@ -11,7 +11,7 @@ import pytest
 from infra.dashboard import ROWS
 from infra.services import SERVICES
 from infra_tests.cfn import dashboard_body, of_type, watched_metrics
-from infra_tests.issue_alarms import expanded
+from infra_tests.required_alarms import expanded
 
 Widget = Mapping[str, Any]
 

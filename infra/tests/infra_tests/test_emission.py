@@ -30,7 +30,7 @@ from audio_transcription.transcriber import InProcessTranscriber
 from infra.functions import FUNCTIONS, ConnectionMethod, FunctionSpec, Table
 from infra_tests.cfn import of_type, watched_metrics
 from infra_tests.conftest import STACK_NAME
-from infra_tests.issue_alarms import expanded
+from infra_tests.required_alarms import expanded
 from session_management import metrics_spec as session_spec
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics

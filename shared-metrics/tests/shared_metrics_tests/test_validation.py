@@ -51,7 +51,7 @@ def expected_reason(spec: object, value: object, dimensions: object) -> Rejectio
             return Rejection.DIMENSION_VALUE_TOO_LONG
         if not v.isascii():
             return Rejection.NON_ASCII_DIMENSION_VALUE
-    # Any real number (issue 13: Decimal too, as boto3's DynamoDB layer returns); not bool.
+    # Any real number (Decimal too, as boto3's DynamoDB layer returns); not bool.
     if isinstance(value, bool) or not isinstance(value, int | float | Fraction | Decimal):
         return Rejection.WRONG_VALUE_TYPE
     if isinstance(value, Decimal) and (value.is_nan() or value.is_infinite()):

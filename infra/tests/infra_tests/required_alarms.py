@@ -1,5 +1,6 @@
-"""The alarm lists of issues 4 and 8, written out independently of `infra.alarm_table`: what
-the synthesized alarms must be. Specs are named by their constants, namespaces by the spec
+"""The alarms the stack must have (the services' alarms, then the platform's, anchored on
+AWS's recommended alarms), written out independently of `infra.alarm_table`: what the
+synthesized alarms must be. Specs are named by their constants, namespaces by the spec
 modules, functions by their handler modules; ``kind`` says what an alarm is placed on."""
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ TABLE_LABELS = ("SessionsTable", "ConnectionsTable", "RateLimitsTable")
 
 
 @dataclass(frozen=True)
-class IssueAlarm:
+class RequiredAlarm:
     severity: str
     key: str
     scopes: tuple[str, ...]  # namespaces, function labels, the stage, tables or topics
@@ -46,10 +47,10 @@ class IssueAlarm:
     relative_to: str = ""  # "", "Timeout" or "ReservedConcurrentExecutions" (of the function)
 
 
-ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
+REQUIRED_ALARMS: tuple[RequiredAlarm, ...] = (
     # Critical: audio p95 > 100 ms for 5 min; Transcribe stream error rate > 5 % for 5 min;
     # Lambda error rate > 1 % for 5 min, per function.
-    IssueAlarm(
+    RequiredAlarm(
         "Critical",
         "AudioLatencyP95",
         (AT,),
@@ -60,7 +61,7 @@ ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
         5,
         5,
     ),
-    IssueAlarm(
+    RequiredAlarm(
         "Critical",
         "TranscribeStreamErrorRate",
         (AT,),
@@ -71,15 +72,15 @@ ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
         5,
         5,
     ),
-    # Issue 8: failed requests (AWS/Lambda Errors + LambdaErrors[Handler]) / Invocations.
-    IssueAlarm(
+    # Failed requests (AWS/Lambda Errors + LambdaErrors[Handler]) / Invocations.
+    RequiredAlarm(
         "Critical", "LambdaErrorRate", FUNCTION_LABELS, (), "Sum", 1, 60, 5, 5, kind="function"
     ),
     # Warning: audio p95 > 75 ms for 10 min; control p95 > 150 ms for 10 min; rate-limit
     # violations > 100 per minute; buffer overflows > 10 in 5 min; listener notification
     # failures > 50 in 5 min; DynamoDB errors > 10 in 5 min; connections closed for rate
     # limiting > 10 in 5 min.
-    IssueAlarm(
+    RequiredAlarm(
         "Warning",
         "AudioLatencyP95",
         (AT,),
@@ -90,7 +91,7 @@ ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
         10,
         10,
     ),
-    IssueAlarm(
+    RequiredAlarm(
         "Warning",
         "ControlLatencyP95",
         (SM,),
@@ -101,7 +102,7 @@ ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
         10,
         10,
     ),
-    IssueAlarm(
+    RequiredAlarm(
         "Warning",
         "RateLimitViolations",
         (SM, AT),
@@ -112,7 +113,7 @@ ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
         1,
         1,
     ),
-    IssueAlarm(
+    RequiredAlarm(
         "Warning",
         "AudioBufferOverflows",
         (AT,),
@@ -123,7 +124,7 @@ ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
         1,
         1,
     ),
-    IssueAlarm(
+    RequiredAlarm(
         "Warning",
         "ListenerNotificationFailures",
         (SM,),
@@ -134,10 +135,10 @@ ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
         1,
         1,
     ),
-    IssueAlarm(
+    RequiredAlarm(
         "Warning", "DynamoDBErrors", (SM, AT), (session.DYNAMODB_ERRORS,), "Sum", 10, 300, 1, 1
     ),
-    IssueAlarm(
+    RequiredAlarm(
         "Warning",
         "ConnectionsClosedForRateLimit",
         (SM, AT),
@@ -151,35 +152,35 @@ ISSUE_ALARMS: tuple[IssueAlarm, ...] = (
 )
 
 
-# Issue 8: the platform, anchored on AWS's recommended alarms.
-ISSUE_ALARMS += (
-    IssueAlarm("Critical", "Throttles", FUNCTION_LABELS, (), "Sum", 0, 60, 5, 5,
+# The platform, anchored on AWS's recommended alarms.
+REQUIRED_ALARMS += (
+    RequiredAlarm("Critical", "Throttles", FUNCTION_LABELS, (), "Sum", 0, 60, 5, 5,
                kind="function", metric="Throttles"),
-    IssueAlarm("Warning", "DurationNearTimeout", FUNCTION_LABELS, (), "p90", 0.8, 60, 5, 5,
+    RequiredAlarm("Warning", "DurationNearTimeout", FUNCTION_LABELS, (), "p90", 0.8, 60, 5, 5,
                kind="function", metric="Duration", relative_to="Timeout"),
-    IssueAlarm("Warning", "ConcurrencyNearLimit", FUNCTION_LABELS, (), "Maximum", 0.9, 60, 5, 5,
+    RequiredAlarm("Warning", "ConcurrencyNearLimit", FUNCTION_LABELS, (), "Maximum", 0.9, 60, 5, 5,
                kind="function", metric="ConcurrentExecutions",
                relative_to="ReservedConcurrentExecutions"),
-    IssueAlarm("Warning", "Heartbeat", FUNCTION_LABELS, (), "Sum", 0, 60, 5, 5, kind="function"),
+    RequiredAlarm("Warning", "Heartbeat", FUNCTION_LABELS, (), "Sum", 0, 60, 5, 5, kind="function"),
     # Requests failed in API Gateway or Lambda: API Gateway's error counts, which document a
     # handler's own 4XX/5XX answers as IntegrationError, less those answers.
-    IssueAlarm("Critical", "PlatformErrors", (STAGE,), (), "Sum", 0, 60, 5, 5, kind="stage"),
-    IssueAlarm("Warning", "Throttles", TABLE_LABELS, (), "Sum", 0, 60, 5, 3, kind="table"),
-    IssueAlarm("Warning", "SystemErrors", TABLE_LABELS, (), "Sum", 0, 60, 5, 3, kind="table"),
+    RequiredAlarm("Critical", "PlatformErrors", (STAGE,), (), "Sum", 0, 60, 5, 5, kind="stage"),
+    RequiredAlarm("Warning", "Throttles", TABLE_LABELS, (), "Sum", 0, 60, 5, 3, kind="table"),
+    RequiredAlarm("Warning", "SystemErrors", TABLE_LABELS, (), "Sum", 0, 60, 5, 3, kind="table"),
     # Each topic's delivery failures reach the OTHER topic: a failing critical topic is a
     # warning (e-mail), a failing warning topic pages.
-    IssueAlarm("Warning", "DeliveryFailures", ("CriticalAlarmsTopic",), (), "Sum", 0, 300, 1, 1,
+    RequiredAlarm("Warning", "DeliveryFailures", ("CriticalAlarmsTopic",), (), "Sum", 0, 300, 1, 1,
                kind="topic", metric="NumberOfNotificationsFailed"),
-    IssueAlarm("Critical", "DeliveryFailures", ("WarningAlarmsTopic",), (), "Sum", 0, 300, 1, 1,
+    RequiredAlarm("Critical", "DeliveryFailures", ("WarningAlarmsTopic",), (), "Sum", 0, 300, 1, 1,
                kind="topic", metric="NumberOfNotificationsFailed"),
 )
 
 
-def expanded() -> list[tuple[IssueAlarm, str]]:
+def expanded() -> list[tuple[RequiredAlarm, str]]:
     """Each alarm with each of its scopes: one CloudWatch alarm per pair."""
-    return [(alarm, scope) for alarm in ISSUE_ALARMS for scope in alarm.scopes]
+    return [(alarm, scope) for alarm in REQUIRED_ALARMS for scope in alarm.scopes]
 
 
-def alarm_id(pair: tuple[IssueAlarm, str]) -> str:
+def alarm_id(pair: tuple[RequiredAlarm, str]) -> str:
     alarm, scope = pair
     return f"{alarm.severity}-{scope.split('/')[0]}-{alarm.key}"
