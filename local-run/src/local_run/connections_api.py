@@ -22,14 +22,13 @@ into the exceptions it raises against AWS.
 from __future__ import annotations
 
 import json
-import threading
 import urllib.parse
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from email.message import Message
 from typing import Protocol
 
-from shared_metrics.testing.lifecycle import StartStop
+from shared_metrics.testing.loopback_server import LoopbackServer, Reply
 
 MAX_DATA_BYTES = 131072  # PostToConnection's Data: the 128 KB message payload quota
 
@@ -66,62 +65,24 @@ def iso8601(epoch: float) -> str:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
-Reply = tuple[int, dict[str, str], bytes]
-
-
 def _error(status: int, code: str, message: str) -> Reply:
     body = json.dumps({"message": message}).encode()
     return status, {"Content-Type": "application/json", "x-amzn-ErrorType": code}, body
 
 
-class ConnectionsApi(StartStop):
+class ConnectionsApi(LoopbackServer):
     """``POST|GET|DELETE /{stage}/@connections/{connectionId}`` on ``host:port`` (0: a free
     port), in server threads of their own."""
 
     def __init__(
         self, connections: Connections, stage: str, host: str = "127.0.0.1", port: int = 0
     ) -> None:
+        super().__init__(host, port)
         self.connections = connections
         self.stage = stage
-        owner = self
+        self.endpoint_url = f"{self.endpoint_url}/{stage}"
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            disable_nagle_algorithm = True  # no 40 ms stall between headers and body
-
-            def _dispatch(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length) if length else b""
-                status, headers, payload = owner.handle(self.command, self.path, body)
-                self.send_response(status)
-                for key, value in headers.items():
-                    self.send_header(key, value)
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch  # noqa: N815
-
-            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
-                pass
-
-        self._server = ThreadingHTTPServer((host, port), Handler)
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, daemon=True, name="connections-api"
-        )
-        bound_host, bound_port = self._server.server_address[:2]
-        self.endpoint_url = f"http://{bound_host!s}:{bound_port}/{stage}"
-
-    def start(self) -> ConnectionsApi:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def handle(self, method: str, raw_path: str, body: bytes) -> Reply:
+    def handle(self, method: str, raw_path: str, headers: Message, body: bytes) -> Reply:
         # Split before unquoting: a connection id may hold an encoded "/".
         segments = [
             urllib.parse.unquote(s) for s in urllib.parse.urlsplit(raw_path).path.split("/")

@@ -20,7 +20,7 @@ Reply = tuple[int, Mapping[str, str], bytes]  # status, headers, body
 class LoopbackServer(StartStop):
     """Subclasses implement `handle`; ``headers`` look up names case-insensitively."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         owner = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -40,16 +40,16 @@ class LoopbackServer(StartStop):
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PUT = do_DELETE = _dispatch  # noqa: N815 - http.server API
+            do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _dispatch  # noqa: N815 - http.server API
 
             def log_message(self, format: str, *args: object) -> None:  # noqa: A002
                 pass
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-        host, port = self._server.server_address[:2]
-        self.endpoint_url = f"http://{host!s}:{port}"
+        bound_host, bound_port = self._server.server_address[:2]
+        self.endpoint_url = f"http://{bound_host!s}:{bound_port}"
 
     def handle(self, method: str, path: str, headers: Message, body: bytes) -> Reply:
         raise NotImplementedError
