@@ -18,6 +18,7 @@ one again.
 | `dashboard`          | `ServiceDashboard`: a row per area, thresholds drawn on the graphs     |
 | `functions`          | the Lambda functions: handlers, routes, zips and what each may access  |
 | `stack`              | `WebSocketServiceStack`: API, functions, tables, schedule, topics, IAM |
+| `canary`             | `WebSocketCanary`: the Synthetics canary, its artifacts bucket and role|
 | `nag`                | the cdk-nag findings this stack acknowledges, each with its reason     |
 | `failure_catalog`    | what can go wrong: each failure class, its alarms, its local-run phase |
 | `subscribers`        | who the alarm topics notify (e-mail, HTTPS), from settings             |

@@ -1,10 +1,11 @@
 """What an alarm definition is made of: severities, the statistics the table uses, the
 sources an alarm can watch (a service's spec, an error rate, a platform metric of a function,
-the stage, a table or a topic) and windows; `alarm_table.ALARMS` is written in these terms.
+the stage, a table, a topic or the canary), windows and missing-data treatments;
+`alarm_table.ALARMS` is written in these terms.
 
 Windows read like the issue: ``sustained(5)`` is "for 5 minutes" (every 1-minute period of
 the last 5 breaches), ``total_in(5)`` is "more than N in 5 minutes" (the sum over one
-5-minute period).
+5-minute period), ``runs(2, 3)`` is "in 2 of the canary's last 3 runs".
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ P90 = "p90"
 P95 = "p95"
 SUM = "Sum"
 MAXIMUM = "Maximum"
+AVERAGE = "Average"
 
 MINUTE = timedelta(minutes=1)
 
@@ -166,6 +168,20 @@ class TableSystemErrors:
 
 
 @dataclass(frozen=True)
+class CanaryMetric:
+    """A CloudWatchSynthetics metric of the reachability canary (CanaryName), in periods of
+    the canary's schedule (the alarm plan sets the period: one run per period). With
+    ``failed_percent`` it is ``100 - SuccessPercent``: the runs that failed, in percent."""
+
+    metric_name: str
+    failed_percent: bool = False
+
+    @property
+    def specs(self) -> tuple[MetricSpec, ...]:
+        return ()
+
+
+@dataclass(frozen=True)
 class TopicDeliveryFailures:
     """AWS/SNS NumberOfNotificationsFailed of the alarm topic of ``topic`` (TopicName)."""
 
@@ -184,6 +200,7 @@ PlatformSource = (
     | TableThrottles
     | TableSystemErrors
     | TopicDeliveryFailures
+    | CanaryMetric
 )
 MetricSource = ServiceMetric | ErrorRate | PlatformSource
 
@@ -226,6 +243,25 @@ def total_in(minutes: int) -> Window:
     return Window(timedelta(minutes=minutes), 1, 1)
 
 
+# The canary's default schedule; its alarms' periods follow the schedule it is deployed with.
+CANARY_SCHEDULE = timedelta(minutes=5)
+
+
+def runs(m: int, n: int) -> Window:
+    """Breached in ``m`` of the canary's last ``n`` runs (one period per run: the plan sets
+    the period to the canary's schedule)."""
+    return Window(CANARY_SCHEDULE, n, m)
+
+
+class MissingData(enum.Enum):
+    """How an alarm treats a period without data (its TreatMissingData)."""
+
+    # No traffic is not an incident (the heartbeat catches metrics that stop arriving).
+    NOT_BREACHING = "notBreaching"
+    # Silence is the incident: a canary that stops running must not look healthy.
+    BREACHING = "breaching"
+
+
 @dataclass(frozen=True)
 class AlarmDefinition:
     key: str  # the alarm's part of its name, unique within a scope (service or function)
@@ -236,6 +272,7 @@ class AlarmDefinition:
     window: Window
     meaning: str  # what it means when it fires
     first_check: str  # the runbook's first step
+    missing_data: MissingData = MissingData.NOT_BREACHING
 
     @property
     def unit_suffix(self) -> str:
@@ -245,8 +282,10 @@ class AlarmDefinition:
             return " %"
         if isinstance(source, ServiceMetric):
             return _UNIT_SUFFIXES.get(source.spec.unit, "")
-        if isinstance(source, LambdaMetric) and source.metric_name == "Duration":
+        if isinstance(source, LambdaMetric | CanaryMetric) and source.metric_name == "Duration":
             return " ms"
+        if isinstance(source, CanaryMetric) and source.failed_percent:
+            return " %"
         return ""
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from infra.alarm_definition import (
     AlarmDefinition,
     ApiGatewayMetric,
+    CanaryMetric,
     ErrorRate,
     Heartbeat,
     LambdaErrorRate,
@@ -21,7 +22,7 @@ from infra.alarm_definition import (
     TableThrottles,
     Window,
 )
-from infra.alarm_resources import MonitoredFunction
+from infra.alarm_resources import MonitoredCanary, MonitoredFunction
 from infra.drilldown import drilldown_text
 from infra.services import MonitoredService
 
@@ -29,9 +30,10 @@ from infra.services import MonitoredService
 MAX_DESCRIPTION_CHARS = 1024
 
 SERVICE_DEGRADED_DESCRIPTION = (
-    "Critical: at least one critical alarm is in ALARM (audio latency, Transcribe "
-    "stream errors, a function's failed requests or throttles, API Gateway unable "
-    "to call a function, warnings undeliverable): users are affected now. This is "
+    "Critical: at least one critical alarm is in ALARM (the service unreachable from "
+    "outside, audio latency, Transcribe stream errors, a function's failed requests or "
+    "throttles, API Gateway unable to call a function, warnings undeliverable): users are "
+    "affected now. This is "
     "the only alarm that pages: one notification when the incident starts, one "
     "when every critical alarm is OK again. First check: which critical alarm "
     "fired (the alarm status widget at the top of the dashboard), then that "
@@ -47,11 +49,13 @@ def alarm_description(
     threshold: float,
     service: MonitoredService | None = None,
     function: MonitoredFunction | None = None,
+    canary: MonitoredCanary | None = None,
+    window: Window | None = None,
 ) -> str:
     """The description of ``definition`` placed on ``scope`` (a service, a function or a
-    resource) of the stack named ``prefix``, with its threshold resolved."""
+    resource) of the stack named ``prefix``, with its threshold and window resolved."""
     d = definition
-    condition = _condition(d, scope, threshold, service, function)
+    condition = _condition(d, scope, threshold, service, function, canary, window or d.window)
     drill = drilldown_text(prefix, d.severity.value, d.key)
     return f"{d.severity.value}: {condition}. {d.meaning} First check: {d.first_check}{drill}"
 
@@ -62,6 +66,8 @@ def _condition(
     threshold: float,
     service: MonitoredService | None,
     function: MonitoredFunction | None,
+    canary: MonitoredCanary | None,
+    window: Window,
 ) -> str:
     source = d.source
     if isinstance(source, ServiceMetric) and service is not None:
@@ -97,9 +103,14 @@ def _condition(
         what = f"AWS/DynamoDB Read+WriteThrottleEvents of table {scope}"
     elif isinstance(source, TableSystemErrors):
         what = f"AWS/DynamoDB SystemErrors of table {scope} (all operations)"
+    elif isinstance(source, CanaryMetric):
+        name = canary.name if canary is not None else scope
+        what = f"{d.statistic} CloudWatchSynthetics {source.metric_name} of canary {name}"
+        if source.failed_percent:
+            what = f"100 - {what} (its failed runs; a period without a run breaches)"
     else:
         what = f"AWS/SNS NumberOfNotificationsFailed of topic {scope}"
-    return f"{what} > {threshold:g}{d.unit_suffix} {window_text(d.window)}"
+    return f"{what} > {threshold:g}{d.unit_suffix} {window_text(window)}"
 
 
 def window_text(window: Window) -> str:

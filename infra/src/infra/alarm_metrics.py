@@ -1,5 +1,6 @@
 """The CloudWatch metrics and metric math each planned alarm reads (`metric_for`); the
 dashboard draws the same ones, so a graph shows exactly what its alarm evaluates.
+The canary's are read by its name (a literal ``CanaryName``, which the stack sets).
 
 Service metrics are the aggregate series of a spec in a service's namespace. Rates are metric
 math that is 0, not an error, when nothing happened; the platform metrics come from the CDK
@@ -22,6 +23,7 @@ from infra.alarm_definition import (
     HANDLER_DIMENSION,
     SUM,
     ApiGatewayMetric,
+    CanaryMetric,
     ErrorRate,
     Heartbeat,
     LambdaErrorRate,
@@ -33,7 +35,12 @@ from infra.alarm_definition import (
     TableThrottles,
 )
 from infra.alarm_plan import AlarmPlanError, PlannedAlarm
-from infra.alarm_resources import DYNAMODB_NAMESPACE, TABLE_OPERATIONS, MonitoredFunction
+from infra.alarm_resources import (
+    DYNAMODB_NAMESPACE,
+    SYNTHETICS_NAMESPACE,
+    TABLE_OPERATIONS,
+    MonitoredFunction,
+)
 from infra.services import MonitoredService
 from session_management.websocket_service.specs import (
     ERROR_RESPONSES,
@@ -121,6 +128,7 @@ class AlarmTargets:
     stage: apigw.WebSocketStage | None = None
     tables: Mapping[str, dynamodb.ITable] | None = None
     topics: Mapping[Severity, sns.ITopic] | None = None
+    canary_name: str | None = None  # the canary's metrics are by its name (CanaryName)
 
 
 def metric_for(
@@ -163,6 +171,10 @@ def metric_for(
         if table is None:
             raise AlarmPlanError(f"{planned.name}: no table {planned.scope}")
         return _table_metric(table, source, period, id_suffix, planned.scope)
+    if isinstance(source, CanaryMetric):
+        if targets.canary_name is None:
+            raise AlarmPlanError(f"{planned.name} needs the canary")
+        return canary_metric(targets.canary_name, source, statistic, period, id_suffix)
     topic = (targets.topics or {}).get(source.topic)
     if topic is None:
         raise AlarmPlanError(f"{planned.name}: no topic for {source.topic.value}")
@@ -287,4 +299,28 @@ def _table_metric(
         using_metrics=using,
         period=period,
         label=f"{label} {what}",
+    )
+
+
+def canary_metric(
+    canary_name: str, source: CanaryMetric, statistic: str, period: Duration, id_suffix: str = ""
+) -> cw.IMetric:
+    """A CloudWatchSynthetics metric of the canary; ``100 - SuccessPercent`` (failed runs,
+    %) for ``failed_percent``, without FILL: a period without a run stays missing, so the
+    alarm's missing-data treatment decides it (see `alarm_table`)."""
+    metric = cw.Metric(
+        namespace=SYNTHETICS_NAMESPACE,
+        metric_name=source.metric_name,
+        dimensions_map={"CanaryName": canary_name},
+        statistic=statistic,
+        period=period,
+    )
+    if not source.failed_percent:
+        return metric
+    success = f"success{id_suffix}"
+    return cw.MathExpression(
+        expression=f"100 - {success}",
+        using_metrics={success: metric},
+        period=period,
+        label=f"{canary_name} failed runs %",
     )

@@ -1,7 +1,8 @@
 """Alarm names: the one place they are made, and the scopes they name.
 
 A name is ``<prefix>-<Severity>-<scope>-<key>``, the scope being a service, a function, the
-WebSocket stage (`STAGE_SCOPE`), a table or an alarm topic (`topic_scope`). The failure
+WebSocket stage (`STAGE_SCOPE`), a table, an alarm topic (`topic_scope`) or the canary
+(`CANARY_SCOPE`). The failure
 catalog and the local run's phases name alarms through these functions too, so their keys
 cannot drift from the names the stack deploys.
 """
@@ -14,6 +15,8 @@ SERVICE_DEGRADED_KEY = "ServiceDegraded"
 
 # The scope of the WebSocket stage's alarms in their names.
 STAGE_SCOPE = "WebSocketApi"
+# The scope of the reachability canary's alarms.
+CANARY_SCOPE = "Canary"
 
 
 def alarm_name(prefix: str, severity: Severity, scope: str, key: str) -> str:

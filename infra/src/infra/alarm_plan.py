@@ -1,5 +1,5 @@
 """The alarm plan: each definition of the alarm table applied to its services and resources,
-in plain Python (`plan_alarms`).
+in plain Python (`plan_alarms`). A canary alarm's period is the canary's schedule.
 
 Planning checks the table against the spec modules before anything is built: every spec a
 service marks as alarmed is watched, and every alarm watches the aggregate series of a spec
@@ -10,12 +10,14 @@ CloudWatch's limit.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from infra.alarm_definition import (
     AlarmDefinition,
     ApiGatewayMetric,
+    CanaryMetric,
     ErrorRate,
     Heartbeat,
     LambdaErrorRate,
@@ -27,10 +29,11 @@ from infra.alarm_definition import (
     TableSystemErrors,
     TableThrottles,
     TopicDeliveryFailures,
+    Window,
 )
 from infra.alarm_descriptions import MAX_DESCRIPTION_CHARS, alarm_description
-from infra.alarm_names import STAGE_SCOPE, alarm_name, topic_scope
-from infra.alarm_resources import MonitoredFunction, Resources
+from infra.alarm_names import CANARY_SCOPE, STAGE_SCOPE, alarm_name, topic_scope
+from infra.alarm_resources import MonitoredCanary, MonitoredFunction, Resources
 from infra.alarm_table import ALARMS
 from infra.services import AGGREGATE, SERVICES, MonitoredService
 
@@ -56,10 +59,17 @@ class PlannedAlarm:
     prefix: str = ""  # the stack's: names the drill-down rule and query in the runbook
     # The functions behind the stage, whose own error answers a stage alarm subtracts.
     stage_functions: tuple[MonitoredFunction, ...] = ()
+    canary: MonitoredCanary | None = None
+    # The window as placed: the definition's, but a canary alarm's periods are its runs.
+    placed_window: Window | None = None
 
     @property
     def severity(self) -> Severity:
         return self.definition.severity
+
+    @property
+    def window(self) -> Window:
+        return self.placed_window or self.definition.window
 
     @property
     def source(self) -> MetricSource:
@@ -90,6 +100,8 @@ class PlannedAlarm:
             threshold=self.threshold,
             service=self.service,
             function=self.function,
+            canary=self.canary,
+            window=self.window,
         )
 
 
@@ -142,8 +154,10 @@ def _targets(
             threshold = d.threshold * function.limit(d.source.relative_to)
         name = alarm_name(prefix, d.severity, scope, d.key)
         stage_functions = resources.functions if scope == STAGE_SCOPE else ()
+        canary = resources.canary if isinstance(d.source, CanaryMetric) else None
+        window = dataclasses.replace(d.window, period=canary.schedule) if canary else None
         return PlannedAlarm(
-            d, name, scope, threshold, service, function, prefix, stage_functions
+            d, name, scope, threshold, service, function, prefix, stage_functions, canary, window
         )
 
     source = d.source
@@ -155,6 +169,8 @@ def _targets(
         return [at(table) for table in resources.tables]
     if isinstance(source, TopicDeliveryFailures):
         return [at(topic_scope(source.topic))] if source.topic in resources.topics else []
+    if isinstance(source, CanaryMetric):
+        return [at(CANARY_SCOPE)] if resources.canary is not None else []
     return [
         at(s.label, service=s) for s in services if all(s.alarms_on(spec) for spec in source.specs)
     ]

@@ -6,11 +6,24 @@ runbook: what the alarm means and what to check first. The plan (`alarm_plan.pla
 places a service-metric alarm in every service whose spec module marks the spec as alarmed
 (the common specs thus get one alarm per namespace), and each platform alarm on every resource
 of its kind: every function (AWS/Lambda), the WebSocket stage (AWS/ApiGateway), every table
-(AWS/DynamoDB), every alarm topic (AWS/SNS). Thresholds follow AWS's recommended alarms where
-AWS has one (CloudWatch user guide, "Best practice alarm recommendations"); where a window is
-shorter than AWS's (Duration 15 of 15, ConcurrentExecutions 10 of 10, SystemErrors 15 of 15),
-it is because a live audio session cannot wait that long, and the runbook says what confirms
-it.
+(AWS/DynamoDB), every alarm topic (AWS/SNS), the canary (CloudWatchSynthetics). Thresholds
+follow AWS's recommended alarms where AWS has one (CloudWatch user guide, "Best practice alarm
+recommendations"); where a window is shorter than AWS's (Duration 15 of 15,
+ConcurrentExecutions 10 of 10, SystemErrors 15 of 15), it is because a live audio session
+cannot wait that long, and the runbook says what confirms it.
+
+The canary's alarms count runs (a period is one run at its schedule); its success alarm alone
+treats missing data as breaching: when the canary stops running, nothing is measured from
+outside any more, and an alarm that went OK then would be the very silence the canary exists
+to break (CloudWatch user guide, "Configuring how CloudWatch alarms treat missing data": "For
+a metric that continually reports data ... you might want to treat missing data points as
+breaching, because they may indicate that something is wrong"). While runs arrive, the
+setting is not consulted: "If some data points in the evaluation range are missing, but the
+number of existing data points retrieved is equal to or more than the alarm's Evaluation
+Periods, ... the value you set for how to treat missing data is not needed and is ignored",
+so a run landing late in its period does not breach. The same page's 2-of-3 table (5-minute
+periods) is this alarm: with missing data breaching, one passing run among four missing
+periods is ALARM. A newly created canary is in ALARM until two runs have reported.
 """
 
 from __future__ import annotations
@@ -22,16 +35,19 @@ from audio_transcription.metrics_spec import (
     TRANSCRIBE_STREAM_ERRORS,
 )
 from infra.alarm_definition import (
+    AVERAGE,
     MAXIMUM,
     P90,
     P95,
     SUM,
     AlarmDefinition,
+    CanaryMetric,
     ErrorRate,
     Heartbeat,
     LambdaErrorRate,
     LambdaMetric,
     Limit,
+    MissingData,
     ServiceMetric,
     Severity,
     StageRequestFailures,
@@ -39,6 +55,7 @@ from infra.alarm_definition import (
     TableThrottles,
     TopicDeliveryFailures,
     m_of_n,
+    runs,
     sustained,
     total_in,
 )
@@ -58,6 +75,11 @@ WARNING = Severity.WARNING
 # The low-traffic guard of the Lambda error-rate alarms: fewer failed requests than this in a
 # minute count as 0 % (so 5 minutes at > 1 % take at least 15 failures).
 LAMBDA_MIN_FAILURES_PER_MINUTE = 3
+
+# A healthy canary run is seven round trips of well under a second each (a few seconds with
+# cold functions); each step may take 5 s before it fails. Runs averaging over 15 s mean
+# several steps take seconds from outside.
+CANARY_SLOW_RUN_MS = 15_000
 
 ALARMS: tuple[AlarmDefinition, ...] = (
     # Critical: the service is failing its users now.
@@ -146,6 +168,25 @@ ALARMS: tuple[AlarmDefinition, ...] = (
         first_check="the warning topic's delivery status log (log group sns/<region>/"
         "<account>/<topic>/Failure: statusCode and providerResponse of each HTTPS attempt), "
         "then its subscriptions (confirmed? the endpoint answering 2xx?).",
+    ),
+    AlarmDefinition(
+        key="Unreachable",
+        severity=CRITICAL,
+        source=CanaryMetric("SuccessPercent", failed_percent=True),
+        statistic=AVERAGE,
+        threshold=0,
+        window=runs(2, 3),
+        meaning="The canary, a speaker and a listener from outside, fails: users cannot "
+        "connect, speak or listen, while the alarms on what the service produces stay OK "
+        "(nothing reaches it). One failed run pages nobody; a canary that stops running "
+        "counts as failing (missing data breaches).",
+        first_check="the canary's failed runs (Synthetics console; the run log in the "
+        "artifacts bucket): the reason names the step. speaker-connect, listener-connect: DNS, "
+        "TLS or the upgrade's HTTP status (domain, certificate, stage, $connect); "
+        "control-answer, audio-answer, end-answer: that route's integration; "
+        "listener-notified, listener-ended: the Management API (ManageConnections); "
+        "disconnect: the close handshake. No access-log lines at all: requests do not arrive.",
+        missing_data=MissingData.BREACHING,
     ),
     # Warning: degraded, or heading there.
     AlarmDefinition(
@@ -303,6 +344,19 @@ ALARMS: tuple[AlarmDefinition, ...] = (
         "services' calls fail after retries.",
         first_check="the AWS Health Dashboard for DynamoDB in this Region, then "
         "DynamoDBErrors by Operation and ErrorCode (InternalServerError).",
+    ),
+    AlarmDefinition(
+        key="RunDuration",
+        severity=WARNING,
+        source=CanaryMetric("Duration"),
+        statistic=AVERAGE,
+        threshold=CANARY_SLOW_RUN_MS,
+        window=runs(3, 3),
+        meaning="The canary's runs are slow: from outside, connecting or the answers to "
+        "controls and audio take seconds (cold or throttled functions, a slow dependency), "
+        "and users wait as long.",
+        first_check="the step times in the canary's run log, then each function's Duration and "
+        "cold starts (the invocations-and-duration query) and Throttles.",
     ),
     AlarmDefinition(
         key="DeliveryFailures",

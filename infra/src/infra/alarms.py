@@ -1,12 +1,13 @@
 """`CloudWatchAlarms`: the alarm plan (`alarm_plan.plan_alarms` over `alarm_table.ALARMS`)
-built as CloudWatch alarms on the stack's functions, stage, tables and topics.
+built as CloudWatch alarms on the stack's functions, stage, tables, topics and canary.
 
 Every alarm compares strictly (``>``) and treats missing data as not breaching (no traffic is
 not an incident; the per-function heartbeat catches metrics that stop arriving while the
-function runs). One page per incident: the composite "service degraded" alarm, in ALARM while
-any critical alarm is, is the only alarm that notifies the critical topic (on ALARM and OK);
-the critical alarms themselves notify nobody and show their state on the dashboard. Warning
-alarms notify the warning topic on ALARM and OK.
+function runs), except the canary's success alarm, for which silence is the incident. One
+page per incident: the composite "service degraded" alarm, in ALARM while any critical alarm
+is, is the only alarm that notifies the critical topic (on ALARM and OK); the critical alarms
+themselves notify nobody and show their state on the dashboard. Warning alarms notify the
+warning topic on ALARM and OK.
 """
 
 from __future__ import annotations
@@ -24,17 +25,20 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from infra.alarm_definition import AlarmDefinition, Severity
+from infra.alarm_definition import AlarmDefinition, MissingData, Severity
 from infra.alarm_descriptions import SERVICE_DEGRADED_DESCRIPTION
 from infra.alarm_metrics import AlarmTargets, metric_for
 from infra.alarm_names import SERVICE_DEGRADED_KEY, composite_alarm_name
 from infra.alarm_plan import AlarmPlanError, PlannedAlarm, plan_alarms
-from infra.alarm_resources import MonitoredFunction, Resources
+from infra.alarm_resources import MonitoredCanary, MonitoredFunction, Resources
 from infra.alarm_table import ALARMS
 from infra.services import SERVICES, MonitoredService
 
 COMPARISON = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
-MISSING_DATA = cw.TreatMissingData.NOT_BREACHING
+MISSING_DATA = {
+    MissingData.NOT_BREACHING: cw.TreatMissingData.NOT_BREACHING,
+    MissingData.BREACHING: cw.TreatMissingData.BREACHING,
+}
 
 # Lambda's default concurrency quota per account and Region; a function without reserved
 # concurrency is limited by what the account has left.
@@ -93,6 +97,7 @@ class CloudWatchAlarms(Construct):
         stage: apigw.WebSocketStage | None = None,
         tables: Mapping[str, dynamodb.ITable] | None = None,
         account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
+        canary: MonitoredCanary | None = None,
         services: Sequence[MonitoredService] = SERVICES,
         definitions: Sequence[AlarmDefinition] = ALARMS,
     ) -> None:
@@ -100,18 +105,21 @@ class CloudWatchAlarms(Construct):
         missing_topics = [s.value for s in Severity if s not in topics]
         if missing_topics:
             raise AlarmPlanError(f"no SNS topic for severity {', '.join(missing_topics)}")
-        self.targets = AlarmTargets(functions, stage, dict(tables or {}), topics)
+        self.targets = AlarmTargets(
+            functions, stage, dict(tables or {}), topics, canary.name if canary else None
+        )
         resources = Resources(
             functions=monitored_functions(functions, function_namespaces, account_concurrency),
             stage=stage is not None,
             tables=tuple(tables or {}),
             topics=tuple(topics),
+            canary=canary,
         )
         self.plan = plan_alarms(name_prefix, resources, services, definitions)
         self.alarms: list[BuiltAlarm] = []
         for planned in self.plan:
-            d = planned.definition
-            metric = metric_for(planned, self.targets, Duration.seconds(d.window.period_seconds))
+            d, window = planned.definition, planned.window
+            metric = metric_for(planned, self.targets, Duration.seconds(window.period_seconds))
             alarm = cw.Alarm(
                 self,
                 f"{d.severity.value}-{planned.scope}-{d.key}",
@@ -120,9 +128,9 @@ class CloudWatchAlarms(Construct):
                 metric=metric,
                 threshold=planned.threshold,
                 comparison_operator=COMPARISON,
-                evaluation_periods=d.window.evaluation_periods,
-                datapoints_to_alarm=d.window.datapoints_to_alarm,
-                treat_missing_data=MISSING_DATA,
+                evaluation_periods=window.evaluation_periods,
+                datapoints_to_alarm=window.datapoints_to_alarm,
+                treat_missing_data=MISSING_DATA[d.missing_data],
             )
             if d.severity is not Severity.CRITICAL:
                 # Critical alarms page through the composite only (one page per incident).

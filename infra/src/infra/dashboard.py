@@ -7,7 +7,8 @@ Where an alarm watches the same source, statistic and period as a graph, the gra
 alarm's threshold as a horizontal annotation. The alarm status widget at the top lists the
 composite alarm and every alarm. The platform rows at the end draw what each platform alarm
 reads (per function, the stage, each table, each alarm topic), one graph per alarm
-definition with a line per resource and its threshold.
+definition with a line per resource and its threshold; the canary's row comes first, under
+the alarm status: whether users can reach the service at all.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from infra.alarm_definition import (
     P95,
     SUM,
     AlarmDefinition,
+    CanaryMetric,
     ErrorRate,
     MetricSource,
     ServiceMetric,
@@ -200,7 +202,7 @@ def annotated_alarms(graph: Graph, planned: Sequence[PlannedAlarm]) -> list[Plan
         p
         for p in planned
         if (p.definition.source, p.definition.statistic) in drawn
-        and p.definition.window.period == graph.period
+        and p.window.period == graph.period
     ]
 
 
@@ -250,6 +252,7 @@ class ServiceDashboard(Construct):
                 sort_by=cw.AlarmStatusWidgetSortBy.STATE_UPDATED_TIMESTAMP,
             )
         )
+        self._canary_row(alarms)
         for row in rows:
             width = max(DASHBOARD_WIDTH // len(row.graphs), 4)
             self._title(row.title)
@@ -270,6 +273,21 @@ class ServiceDashboard(Construct):
                 self._drilldown_widgets(drilldown, *ROW_DRILLDOWN[row.title])
         self._platform_rows(alarms)
 
+    def _canary_row(self, alarms: CloudWatchAlarms) -> None:
+        """First, under the alarm status: can users reach the service at all (the canary)."""
+        planned = [p for p in alarms.plan if isinstance(p.source, CanaryMetric)]
+        if not planned:
+            return
+        self._title("Reachability: the canary, a speaker and a listener from outside")
+        width = DASHBOARD_WIDTH // len(planned)
+        self.dashboard.add_widgets(
+            *(
+                _alarm_graph(
+                    alarms, [p], f"{p.severity.value} {p.definition.key}: {_what(p)}", width
+                )
+                for p in planned
+            )
+        )
 
     def _drilldown_widgets(
         self, drilldown: DrillDown, rule_keys: tuple[str, ...], query_keys: tuple[str, ...]
@@ -298,35 +316,51 @@ class ServiceDashboard(Construct):
         # One graph per platform alarm definition, a line per resource it is placed on.
         groups: dict[AlarmDefinition, list[PlannedAlarm]] = {}
         for p in alarms.plan:
-            if p.service is None:
+            # The canary has its own row at the top.
+            if p.service is None and not isinstance(p.source, CanaryMetric):
                 groups.setdefault(p.definition, []).append(p)
-        widgets = []
-        for d, planned in groups.items():
-            period = Duration.seconds(d.window.period_seconds)
-            widgets.append(
-                cw.GraphWidget(
-                    title=f"{d.severity.value} {d.key} ({d.statistic})",
-                    left=[
-                        metric_for(p, alarms.targets, period, id_suffix=f"_{i}")
-                        for i, p in enumerate(planned)
-                    ],
-                    left_annotations=[
-                        cw.HorizontalAnnotation(
-                            value=t,
-                            label=f"{d.severity.value} > {t:g}{d.unit_suffix}",
-                            color=SEVERITY_COLORS[d.severity],
-                        )
-                        for t in sorted({p.threshold for p in planned})
-                    ],
-                    period=period,
-                    width=DASHBOARD_WIDTH // 4,
-                    height=GRAPH_HEIGHT,
-                )
+        widgets = [
+            _alarm_graph(
+                alarms, planned, f"{d.severity.value} {d.key} ({d.statistic})", DASHBOARD_WIDTH // 4
             )
+            for d, planned in groups.items()
+        ]
         for start in range(0, len(widgets), 4):
             if start == 0:
                 self._title("Platform: Lambda, API Gateway, DynamoDB, alarm delivery")
             self.dashboard.add_widgets(*widgets[start : start + 4])
+
+
+def _what(planned: PlannedAlarm) -> str:
+    source = planned.source
+    if isinstance(source, CanaryMetric) and source.failed_percent:
+        return "canary runs failed (%)"
+    return f"canary run {planned.definition.statistic.lower()} duration (ms)"
+
+
+def _alarm_graph(
+    alarms: CloudWatchAlarms, planned: Sequence[PlannedAlarm], title: str, width: int
+) -> cw.GraphWidget:
+    """What the alarms of one definition read, a line per resource, and their thresholds."""
+    d = planned[0].definition
+    period = Duration.seconds(planned[0].window.period_seconds)
+    return cw.GraphWidget(
+        title=title,
+        left=[
+            metric_for(p, alarms.targets, period, id_suffix=f"_{i}") for i, p in enumerate(planned)
+        ],
+        left_annotations=[
+            cw.HorizontalAnnotation(
+                value=t,
+                label=f"{d.severity.value} > {t:g}{d.unit_suffix}",
+                color=SEVERITY_COLORS[d.severity],
+            )
+            for t in sorted({p.threshold for p in planned})
+        ],
+        period=period,
+        width=width,
+        height=GRAPH_HEIGHT,
+    )
 
 
 def _lines(graph: Graph, services: Sequence[MonitoredService]) -> list[cw.IMetric]:

@@ -9,11 +9,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from infra.alarm_definition import AlarmDefinition, LambdaMetric
+from infra.alarm_definition import AlarmDefinition, CanaryMetric, LambdaMetric, MissingData
 from infra.alarm_descriptions import window_text
 from infra.alarm_plan import PlannedAlarm, plan_alarms
-from infra.alarm_resources import MonitoredFunction, Resources
+from infra.alarm_resources import MonitoredCanary, MonitoredFunction, Resources
 from infra.alarm_table import ALARMS
+from infra.canary import DEFAULT_SCHEDULE, canary_name
 from infra.drilldown import QUERIES, RULES
 from infra.failure_catalog import CATALOG, NOT_CAUGHT
 from infra.functions import FUNCTIONS, Table
@@ -22,19 +23,38 @@ MARK_START, MARK_END = "<!-- alarms -->", "<!-- /alarms -->"
 
 
 def default_plan() -> tuple[PlannedAlarm, ...]:
-    """The plan of the stack's own functions, tables and topics (its default limits)."""
+    """The plan of the stack's own functions, tables, topics and canary (default limits)."""
     functions = tuple(
         MonitoredFunction(f.label, f.service.namespace, f.timeout, f.reserved_concurrency)
         for f in FUNCTIONS
     )
-    return plan_alarms("x", Resources(functions, tables=tuple(t.label for t in Table)))
+    canary = MonitoredCanary(canary_name("x"), DEFAULT_SCHEDULE)
+    return plan_alarms(
+        "x", Resources(functions, tables=tuple(t.label for t in Table), canary=canary)
+    )
 
 
 def _threshold(d: AlarmDefinition) -> str:
     source = d.source
     if isinstance(source, LambdaMetric) and source.relative_to is not None:
         return f"{d.statistic} > {d.threshold:.0%} of {source.relative_to.value}"
+    if isinstance(source, CanaryMetric):
+        metric = f"{d.statistic} {source.metric_name}"
+        if source.failed_percent:
+            metric = f"100 - {metric}"
+        return f"{metric} > {d.threshold:g}{d.unit_suffix}"
     return f"{d.statistic} > {d.threshold:g}{d.unit_suffix}"
+
+
+def _window(d: AlarmDefinition) -> str:
+    if not isinstance(d.source, CanaryMetric):
+        return window_text(d.window)
+    w = d.window
+    missing = "; a period without a run breaches" if d.missing_data is MissingData.BREACHING else ""
+    return (
+        f"in {w.datapoints_to_alarm} of the last {w.evaluation_periods} runs (a period per run: "
+        f"{w.period_seconds // 60} minutes at the default schedule){missing}"
+    )
 
 
 def alarm_rows(plan: Sequence[PlannedAlarm]) -> list[str]:
@@ -46,7 +66,7 @@ def alarm_rows(plan: Sequence[PlannedAlarm]) -> list[str]:
         scopes = [p.scope for p in plan if p.definition is d]
         rows.append(
             f"| {d.severity.value} | {d.key} | {', '.join(scopes)} | {_threshold(d)} "
-            f"{window_text(d.window)} | {d.first_check} |"
+            f"{_window(d)} | {d.first_check} |"
         )
     return rows
 

@@ -12,7 +12,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.alarm_definition import Severity
-from infra.alarm_names import SERVICE_DEGRADED_KEY, STAGE_SCOPE, alarm_name, topic_scope
+from infra.alarm_names import (
+    CANARY_SCOPE,
+    SERVICE_DEGRADED_KEY,
+    STAGE_SCOPE,
+    alarm_name,
+    topic_scope,
+)
 from infra.functions import FUNCTIONS, Table
 from infra.services import AUDIO_TRANSCRIPTION, SESSION_MANAGEMENT
 
@@ -48,6 +54,23 @@ class FailureClass:
 
 
 CATALOG: tuple[FailureClass, ...] = (
+    FailureClass(
+        "Unreachable from outside",
+        "nothing reaches the service: a broken custom domain or certificate, a deleted stage "
+        "or route, API Gateway failing before any integration, a client release that cannot "
+        "connect. No invocation, no error, no heartbeat gap: only the canary, a speaker and a "
+        "listener from outside, sees it",
+        (key(CRITICAL, CANARY_SCOPE, "Unreachable"), PAGE),
+        ("endpoint-unreachable", "route-broken"),
+    ),
+    FailureClass(
+        "Slow from outside",
+        "every request succeeds, but clients wait seconds to connect and for answers (cold "
+        "starts with a long init, API Gateway or the network in front of the functions): "
+        "what the handlers time themselves does not include it",
+        (key(WARNING, CANARY_SCOPE, "RunDuration"),),
+        ("slow-from-outside",),
+    ),
     FailureClass(
         "Handler exceptions",
         "a bug or an item the code cannot read: handlers raise, the guard answers 500",

@@ -46,6 +46,7 @@ FREE_KINDS: dict[str, str] = {
     "AWS::Lambda::Permission": "a policy, no charge",
     "AWS::ApiGateway::Account": "an account setting (API Gateway's logging role), no charge",
     "AWS::ApiGatewayV2::RouteResponse": "configuration, no charge of its own",
+    "AWS::S3::BucketPolicy": "a policy, no charge",
 }
 OUT_OF_SCOPE_KINDS: dict[str, str] = {
     "AWS::DynamoDB::Table": "DynamoDB requests and storage",
@@ -53,6 +54,9 @@ OUT_OF_SCOPE_KINDS: dict[str, str] = {
     "AWS::ApiGatewayV2::Route": "API Gateway messages",
     "AWS::ApiGatewayV2::Integration": "API Gateway messages",
     "AWS::Events::Rule": "the service's schedule (EventBridge), not monitoring",
+    # Monitoring, but not modelled: a few small objects per canary run (its log and report),
+    # expiring after 30 days, billed as S3 storage and PUT requests; the runs are priced.
+    "AWS::S3::Bucket": "the canary's run artifacts in S3 (storage and requests, not modelled)",
 }
 
 HTTP_PROTOCOLS = ("http", "https")

@@ -14,6 +14,7 @@ from typing import Protocol
 from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import Construct
 
+from infra.canary import ARTIFACTS_PREFIX, WebSocketCanary
 from session_management.websocket_service.events import CONNECT
 
 # Not `typing.TYPE_CHECKING`: one convention across the repository (the handlers avoid
@@ -53,6 +54,8 @@ class NaggedStack(Protocol):
     def functions(self) -> Mapping[str, lambda_.Function]: ...
     @property
     def delivery_status_role(self) -> iam.Role: ...
+    @property
+    def canary(self) -> WebSocketCanary: ...
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,31 @@ RUNTIME = (
     "pants.toml, the BUILD files and stack.LAMBDA_RUNTIME together)."
 )
 
+CANARY_ARTIFACTS_LOGGING = (
+    "The bucket holds only the canary's own run artifacts (its log and report per run, "
+    "written by the canary's role, expiring after 30 days); server access logs would need a "
+    "second bucket whose own logging is the same question again, for objects that are "
+    "themselves logs. Public access is blocked, requests must use TLS, objects are encrypted."
+)
+CANARY_ARTIFACTS_OBJECTS = (
+    "Synthetics writes each run's artifacts under a key it makes per run (date and run id) "
+    "below the canary's artifact location, so the role may put and get objects under that "
+    "one prefix of its own bucket, which is what 'Required roles and permissions for "
+    "canaries' grants (s3:PutObject, s3:GetObject on the results folder)."
+)
+CANARY_LOG_GROUPS = (
+    "Synthetics runs the canary as a Lambda function it names cwsyn-<canary name>-<id> and "
+    "creates its log group; the id is not known before deployment, so the log actions are "
+    "scoped to /aws/lambda/cwsyn-<this canary's name>-*, as 'Required roles and permissions "
+    "for canaries' documents, in this account and Region."
+)
+CANARY_ACCOUNT_WIDE = (
+    "'Required roles and permissions for canaries' requires s3:ListAllMyBuckets, which has no "
+    "resource narrower than *, and cloudwatch:PutMetricData, which has no resource type; the "
+    "latter is limited by the condition cloudwatch:namespace = CloudWatchSynthetics, where "
+    "the canary publishes SuccessPercent, Duration and Failed."
+)
+
 
 def acknowledgments(stack: NaggedStack) -> list[Acknowledged]:
     """What the stack acknowledges, on the narrowest construct that carries the finding."""
@@ -151,7 +179,27 @@ def acknowledgments(stack: NaggedStack) -> list[Acknowledged]:
         reason = PUT_METRIC_DATA + (TRANSCRIBE_STREAMING if spec.transcribe_streaming else "")
         acks.append(Acknowledged(role, "AwsSolutions-IAM5[Resource::*]", reason))
         acks.append(Acknowledged(stack.functions[spec.label], "AwsSolutions-L1", RUNTIME))
+    acks.extend(_canary(stack))
     return acks
+
+
+def _canary(stack: NaggedStack) -> list[Acknowledged]:
+    canary = stack.canary
+    bucket_id = Stack.of(canary).get_logical_id(canary.bucket.node.default_child)  # type: ignore[arg-type]
+    logs = (
+        "arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/lambda/"
+        f"cwsyn-{canary.monitored.name}-*"
+    )
+    return [
+        Acknowledged(canary.bucket, "AwsSolutions-S1", CANARY_ARTIFACTS_LOGGING),
+        Acknowledged(
+            canary.role,
+            f"AwsSolutions-IAM5[Resource::<{bucket_id}.Arn>/{ARTIFACTS_PREFIX}/*]",
+            CANARY_ARTIFACTS_OBJECTS,
+        ),
+        Acknowledged(canary.role, f"AwsSolutions-IAM5[Resource::{logs}]", CANARY_LOG_GROUPS),
+        Acknowledged(canary.role, "AwsSolutions-IAM5[Resource::*]", CANARY_ACCOUNT_WIDE),
+    ]
 
 
 def acknowledge_findings(stack: NaggedStack) -> list[Acknowledged]:

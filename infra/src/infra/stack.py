@@ -11,6 +11,8 @@
 - SNS topics per alarm severity (`alarm_topics`): encrypted with a customer managed KMS key
   (the only kind CloudWatch alarms can publish to), refusing non-TLS publishers, logging the
   delivery status of every HTTP/S delivery.
+- The reachability canary (`canary.WebSocketCanary`): CloudWatch Synthetics, as a speaker
+  and a listener on the stage's wss:// URL (or the URL clients use), every 5 minutes.
 - `CloudWatchAlarms`, `DrillDown` (Contributor Insights rules and saved Logs Insights queries
   on the log groups) and `ServiceDashboard`.
 
@@ -24,6 +26,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
 from aws_cdk import Aws, Duration, RemovalPolicy, Stack
@@ -36,11 +39,13 @@ from aws_cdk import aws_events_targets as targets
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
+from aws_cdk import aws_synthetics as synthetics
 from constructs import Construct
 
 from infra import alarm_topics
 from infra.alarm_definition import Severity
 from infra.alarms import DEFAULT_ACCOUNT_CONCURRENCY, CloudWatchAlarms
+from infra.canary import DEFAULT_SCHEDULE, WebSocketCanary, canary_name, placeholder_code
 from infra.dashboard import ServiceDashboard
 from infra.drilldown import ACCESS_LOGS
 from infra.drilldown_construct import DrillDown
@@ -99,6 +104,10 @@ class WebSocketServiceStack(Stack):
     ``manage_api_gateway_account`` sets the account-wide CloudWatch role API Gateway needs for
     logging (set it False if the account already has one). ``connect_authorizer`` guards
     $connect once clients have an identity (the services' contract is anonymous today).
+    ``canary_code`` is the canary's zip (`canary.code_from_dist`; synthesis-only users leave
+    it out and get a placeholder that fails every run), ``canary_url`` the URL it connects
+    to (default: the stage's; pass the custom domain clients use), ``canary_schedule`` how
+    often it runs (5..60 minutes; its alarms' periods follow it).
     """
 
     def __init__(
@@ -114,6 +123,9 @@ class WebSocketServiceStack(Stack):
         functions: tuple[FunctionSpec, ...] = FUNCTIONS,
         subscribers: Mapping[Severity, Subscribers] | None = None,
         account_concurrency: int = DEFAULT_ACCOUNT_CONCURRENCY,
+        canary_code: synthetics.Code | None = None,
+        canary_url: str | None = None,
+        canary_schedule: timedelta = DEFAULT_SCHEDULE,
         **kwargs: Any,
     ) -> None:
         super().__init__(scope, construct_id, **kwargs)
@@ -141,6 +153,14 @@ class WebSocketServiceStack(Stack):
             self.functions[spec.label] = self._function(spec, code[spec.label], metrics_sink)
         self._routes(functions)
         self._schedule(functions)
+        self.canary = WebSocketCanary(
+            self,
+            "Canary",
+            name=canary_name(construct_id),
+            url=canary_url or self.stage.url,
+            code=canary_code or placeholder_code(),
+            schedule=canary_schedule,
+        )
 
         key = alarm_topics.topics_key(self)
         self.delivery_status_role = alarm_topics.delivery_status_role(self)
@@ -161,6 +181,7 @@ class WebSocketServiceStack(Stack):
             stage=self.stage,
             tables={t.label: table for t, table in self.tables.items()},
             account_concurrency=account_concurrency,
+            canary=self.canary.monitored,
         )
         self.drilldown = DrillDown(
             self,

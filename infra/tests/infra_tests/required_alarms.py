@@ -28,6 +28,7 @@ FUNCTION_NAMESPACES = {
     audio_processor.HANDLER_NAME: AT,
 }
 STAGE = "WebSocketApi"
+CANARY = "Canary"
 TABLE_LABELS = ("SessionsTable", "ConnectionsTable", "RateLimitsTable")
 
 
@@ -42,9 +43,10 @@ class RequiredAlarm:
     period: int  # seconds
     evaluation_periods: int
     datapoints_to_alarm: int
-    kind: str = "service"  # service, function, stage, table, topic
+    kind: str = "service"  # service, function, stage, table, topic, canary
     metric: str = ""  # the AWS metric an AWS-namespace alarm reads
     relative_to: str = ""  # "", "Timeout" or "ReservedConcurrentExecutions" (of the function)
+    missing: str = "notBreaching"  # TreatMissingData
 
 
 REQUIRED_ALARMS: tuple[RequiredAlarm, ...] = (
@@ -184,3 +186,14 @@ def expanded() -> list[tuple[RequiredAlarm, str]]:
 def alarm_id(pair: tuple[RequiredAlarm, str]) -> str:
     alarm, scope = pair
     return f"{alarm.severity}-{scope.split('/')[0]}-{alarm.key}"
+
+
+# The reachability canary (CloudWatchSynthetics, CanaryName): pages when 2 of its last 3 runs
+# fail or do not happen (a canary that stops running must not look healthy), warns when 3
+# runs in a row average over 15 s; one run per 5-minute period at the default schedule.
+REQUIRED_ALARMS += (
+    RequiredAlarm("Critical", "Unreachable", (CANARY,), (), "Average", 0, 300, 3, 2,
+               kind="canary", metric="SuccessPercent", missing="breaching"),
+    RequiredAlarm("Warning", "RunDuration", (CANARY,), (), "Average", 15_000, 300, 3, 3,
+               kind="canary", metric="Duration"),
+)

@@ -3,6 +3,9 @@ alarmed spec of both services, and it refuses to drift from the spec modules."""
 
 from __future__ import annotations
 
+import dataclasses
+from datetime import timedelta
+
 import pytest
 
 from infra.alarm_definition import (
@@ -17,7 +20,7 @@ from infra.alarm_definition import (
 from infra.alarm_descriptions import MAX_DESCRIPTION_CHARS
 from infra.alarm_names import alarm_name, composite_alarm_name
 from infra.alarm_plan import AlarmPlanError, PlannedAlarm, plan_alarms
-from infra.alarm_resources import MonitoredFunction, Resources
+from infra.alarm_resources import MonitoredCanary, MonitoredFunction, Resources
 from infra.alarm_table import ALARMS
 from infra.functions import FUNCTIONS
 from infra.services import AGGREGATE, SERVICES, MonitoredService
@@ -39,6 +42,7 @@ RESOURCES = Resources(
         for f in FUNCTIONS
     ),
     tables=TABLE_LABELS,
+    canary=MonitoredCanary("ws-test-ws", timedelta(minutes=5)),
 )
 NOTHING = Resources(functions=(), stage=False, tables=(), topics=())
 
@@ -171,7 +175,9 @@ def test_an_alarm_on_a_spec_no_service_alarms_on_fails_the_plan() -> None:
 def test_an_alarmed_spec_without_an_aggregate_series_fails_the_plan() -> None:
     with pytest.raises(AlarmPlanError, match="aggregate series"):
         plan_alarms(
-            PREFIX, NOTHING, [_service((NO_AGGREGATE,), (NO_AGGREGATE,))],
+            PREFIX,
+            NOTHING,
+            [_service((NO_AGGREGATE,), (NO_AGGREGATE,))],
             [_definition(NO_AGGREGATE)],
         )
 
@@ -189,3 +195,23 @@ def test_relative_thresholds_come_from_each_functions_limits(
         assert duration.threshold == pytest.approx(0.8 * f.timeout.total_seconds() * 1000)
         concurrency = _find(plan, "Warning", "ConcurrencyNearLimit", f.label)
         assert concurrency.threshold == 0.9 * f.reserved_concurrency
+
+
+def test_the_canarys_alarms_count_runs_at_its_schedule() -> None:
+    """A period per run: at a 10-minute schedule, 2 of 3 runs is 2 of 3 10-minute periods."""
+    slow = dataclasses.replace(RESOURCES, canary=MonitoredCanary("c", timedelta(minutes=10)))
+    plan = plan_alarms(PREFIX, slow)
+    unreachable = _find(plan, "Critical", "Unreachable", "Canary")
+    assert unreachable.window == Window(timedelta(minutes=10), 3, 2)
+    assert unreachable.definition.window.period == timedelta(minutes=5)  # the default's
+    assert "in 2 of 3 10-minute periods" in unreachable.description()
+    assert "CloudWatchSynthetics SuccessPercent of canary c" in unreachable.description()
+    duration = _find(plan, "Warning", "RunDuration", "Canary")
+    assert duration.window == Window(timedelta(minutes=10), 3, 3)
+    # Everything else keeps its own window.
+    assert all(p.window is p.definition.window for p in plan if p.scope != "Canary")
+
+
+def test_without_a_canary_its_alarms_watch_nothing() -> None:
+    with pytest.raises(AlarmPlanError, match="Unreachable watches nothing.*CanaryMetric"):
+        plan_alarms(PREFIX, dataclasses.replace(RESOURCES, canary=None))

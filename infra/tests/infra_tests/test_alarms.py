@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from infra.alarm_resources import SYNTHETICS_NAMESPACE
 from infra.services import AGGREGATE, SERVICES
 from infra_tests.cfn import expressions, of_type, ref, text, watched_metrics
 from infra_tests.conftest import STACK_NAME
@@ -22,6 +23,7 @@ from infra_tests.required_alarms import (
     alarm_id,
     expanded,
 )
+from websocket_canary.steps import STEPS
 
 Resources = Mapping[str, Mapping[str, Any]]
 
@@ -69,8 +71,15 @@ def resource_ids(resources: Resources, logical_ids: dict[str, str]) -> dict[str,
 
 
 # The DynamoDB operations whose SystemErrors a table alarm adds up (the services' calls).
-TABLE_OPERATIONS = ("DeleteItem", "GetItem", "PutItem", "Query", "Scan",
-                    "TransactWriteItems", "UpdateItem")
+TABLE_OPERATIONS = (
+    "DeleteItem",
+    "GetItem",
+    "PutItem",
+    "Query",
+    "Scan",
+    "TransactWriteItems",
+    "UpdateItem",
+)
 
 
 @pytest.mark.parametrize("pair", expanded(), ids=alarm_id)
@@ -87,7 +96,7 @@ def test_alarm(
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert alarm["EvaluationPeriods"] == issue.evaluation_periods
     assert alarm["DatapointsToAlarm"] == issue.datapoints_to_alarm
-    assert alarm["TreatMissingData"] == "notBreaching"
+    assert alarm["TreatMissingData"] == issue.missing
     if issue.severity == "Critical":
         # One page per incident: critical alarms page through the composite only.
         assert "AlarmActions" not in alarm and "OKActions" not in alarm
@@ -130,16 +139,17 @@ def test_alarm(
     elif issue.key in ("LambdaErrorRate", "Heartbeat"):
         namespace = FUNCTION_NAMESPACES[scope]
         own = "LambdaErrors" if issue.key == "LambdaErrorRate" else "HandlerInvocations"
-        lambda_metrics = ["Errors", "Invocations"] if issue.key == "LambdaErrorRate" else [
-            "Invocations"
-        ]
+        lambda_metrics = (
+            ["Errors", "Invocations"] if issue.key == "LambdaErrorRate" else ["Invocations"]
+        )
         assert found == sorted(
             [("AWS/Lambda", n, (("FunctionName", resource),), "Sum") for n in lambda_metrics]
             + [(namespace, own, (("Handler", scope),), "Sum")]
         )
     elif issue.kind == "function":
-        assert found == [("AWS/Lambda", issue.metric, (("FunctionName", resource),),
-                          issue.statistic)]
+        assert found == [
+            ("AWS/Lambda", issue.metric, (("FunctionName", resource),), issue.statistic)
+        ]
     elif issue.kind == "stage":
         stage = (("ApiId", resource), ("Stage", "prod"))
         api_metrics = ("ExecutionError", "IntegrationError", "ClientError")
@@ -164,10 +174,38 @@ def test_alarm(
         assert expressions(alarm) == [
             " + ".join(f"FILL({q['Id']}, 0)" for q in alarm["Metrics"] if "MetricStat" in q)
         ]
+    elif issue.kind == "canary":
+        canary_name = _canary_name(resources)
+        assert found == [
+            ("CloudWatchSynthetics", issue.metric, (("CanaryName", canary_name),), issue.statistic)
+        ]
+        if issue.metric == "SuccessPercent":
+            # The failed runs in percent; no FILL: a period without a run stays missing, and
+            # the alarm treats it as breaching.
+            assert expressions(alarm) == ["100 - success"]
+        else:
+            assert expressions(alarm) == []
     else:
         topic = "${" + resource_ids[scope] + ".TopicName}"
         assert found == [("AWS/SNS", issue.metric, (("TopicName", topic),), "Sum")]
         assert expressions(alarm) == ["FILL(failed, 0)"]
+
+
+def _canary_name(resources: Resources) -> str:
+    (canary,) = of_type(resources, "AWS::Synthetics::Canary").values()
+    name: str = canary["Name"]
+    return name
+
+
+def test_the_canary_alarms_read_the_canary_the_stack_deploys(
+    alarms: dict[str, Mapping[str, Any]], resources: Resources
+) -> None:
+    name = _canary_name(resources)
+    assert name == f"{STACK_NAME}-ws"
+    unreachable = alarms[f"{STACK_NAME}-Critical-Canary-Unreachable"]
+    assert "a period without a run breaches" in unreachable["AlarmDescription"]
+    for step in STEPS:  # the runbook explains each step a failed run can name
+        assert step in unreachable["AlarmDescription"], step
 
 
 def test_the_lambda_error_rate_sees_handled_and_unhandled_failures(
@@ -183,9 +221,7 @@ def test_the_lambda_error_rate_sees_handled_and_unhandled_failures(
 
 def test_the_heartbeat_is_quiet_without_traffic(alarms: dict[str, Mapping[str, Any]]) -> None:
     alarm = alarms[f"{STACK_NAME}-Warning-audio_processor-Heartbeat"]
-    assert expressions(alarm) == [
-        "IF(FILL(invocations, 0) > 0, IF(FILL(seen, 0) == 0, 1, 0), 0)"
-    ]
+    assert expressions(alarm) == ["IF(FILL(invocations, 0) > 0, IF(FILL(seen, 0) == 0, 1, 0), 0)"]
 
 
 def test_no_other_alarms(alarms: dict[str, Mapping[str, Any]]) -> None:
@@ -224,8 +260,8 @@ def test_every_alarm_watches_a_declared_aggregate_series(
     }
     for name, alarm in alarms.items():
         for m in watched_metrics(alarm):
-            if m.namespace.startswith("AWS/"):
-                continue
+            if m.namespace.startswith("AWS/") or m.namespace == SYNTHETICS_NAMESPACE:
+                continue  # AWS's own metrics, and Synthetics' (the canary's)
             assert (m.namespace, m.name, m.dimension_names) in declared, f"{name} watches {m}"
             if m.dimension_names != AGGREGATE:
                 assert m.dimension_names == ("Handler",), f"{name} watches {m}"

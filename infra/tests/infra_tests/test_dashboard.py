@@ -35,7 +35,9 @@ def _plotted(graph: Widget) -> set[tuple[str, str, str]]:
             continue
         options = line[-1] if isinstance(line[-1], dict) else {}
         namespace, name = line[0], line[1]
-        out.add((namespace, name, options.get("stat", "")))
+        # CDK writes no "stat" for Average (its rendering: `statistic !== "Average"`), the
+        # statistic a dashboard graph uses when none is given.
+        out.add((namespace, name, options.get("stat", "Average")))
     return out
 
 
@@ -43,6 +45,7 @@ def test_rows_in_order_after_the_alarm_status(widgets: list[Widget]) -> None:
     assert widgets[0]["type"] == "alarm"
     headers = [w["properties"]["markdown"] for w in widgets if w["type"] == "text"]
     assert headers == [
+        "## Reachability: the canary, a speaker and a listener from outside",
         "## Audio",
         "## Transcribe",
         "## Control",

@@ -257,9 +257,9 @@ def test_every_resource_type_of_the_stack_is_priced_or_declared(
 
 def test_a_new_billed_kind_fails_until_it_is_priced(template: Any) -> None:
     grown = json.loads(json.dumps(template.to_json()))
-    grown["Resources"]["Archive"] = {"Type": "AWS::S3::Bucket", "Properties": {}}
-    assert unclassified_kinds(grown) == ["AWS::S3::Bucket"]
-    with pytest.raises(UnpricedResourceError, match="AWS::S3::Bucket"):
+    grown["Resources"]["Queue"] = {"Type": "AWS::SQS::Queue", "Properties": {}}
+    assert unclassified_kinds(grown) == ["AWS::SQS::Queue"]
+    with pytest.raises(UnpricedResourceError, match="AWS::SQS::Queue"):
         read_inventory(grown)
 
 
@@ -269,13 +269,15 @@ def test_the_real_alarms_counted_from_the_template(resources: Mapping[str, Any])
         sum("MetricStat" in m for m in a["Metrics"]) if "Metrics" in a else 1 for a in alarms
     )
     inventory = read_inventory({"Resources": resources})
-    assert len(inventory.alarms) == len(alarms) == 36
+    assert len(inventory.alarms) == len(alarms) == 38
     assert sum(a.metrics for a in inventory.alarms) == metric_stats
     assert not any(a.high_resolution for a in inventory.alarms)  # every period is 60 s or more
     assert len(inventory.composites) == 1
     assert len(inventory.insight_rules) == 4 and len(inventory.queries) == 11
     assert {g.retention_days for g in inventory.log_groups.values()} == {30}
     assert inventory.scheduled and set(inventory.scheduled.values()) == {730 * 60}
+    # The canary, rate(5 minutes): 730 hours x 12 runs an hour.
+    assert list(inventory.canary_runs.values()) == [730 * 12]
 
 
 # -- logs, from the traffic ------------------------------------------------------------------

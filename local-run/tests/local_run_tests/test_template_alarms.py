@@ -12,6 +12,8 @@ from audio_transcription.metrics_spec import AUDIO_PROCESSING_LATENCY
 from audio_transcription.metrics_spec import NAMESPACE as AUDIO_NAMESPACE
 from infra.alarm_definition import Severity
 from infra.alarm_names import alarm_name, composite_alarm_name
+from infra.alarm_resources import SYNTHETICS_NAMESPACE
+from infra.canary import canary_name
 from infra.stack import WebSocketServiceStack
 from local_run.alarm_model import (
     ComparisonOperator,
@@ -59,7 +61,13 @@ def test_every_alarm_of_the_stack_parses(
     for alarm in alarms.metric_alarms:
         # What infra's README promises for every alarm.
         assert alarm.comparison is ComparisonOperator.GREATER_THAN
-        assert alarm.treat_missing_data is TreatMissingData.NOT_BREACHING
+        # ... but the canary's success alarm, for which a canary that stops is the incident.
+        expected = (
+            TreatMissingData.BREACHING
+            if alarm.name.endswith("-Critical-Canary-Unreachable")
+            else TreatMissingData.NOT_BREACHING
+        )
+        assert alarm.treat_missing_data is expected
         # Critical alarms page through the composite only; warnings notify their topic.
         if "-Critical-" in alarm.name:
             assert alarm.alarm_actions == alarm.ok_actions == ()
@@ -96,11 +104,17 @@ def test_shapes_of_the_stack(alarms: TemplateAlarms, resolved: TemplateAlarms) -
 
 def latency_store(bad_minutes: range, p95_bad: float = 150.0) -> InMemoryMetricStore:
     """30 minutes of audio latency: fast, except in ``bad_minutes`` where 10 % of the
-    samples are slow (p95 = the slow value)."""
+    samples are slow (p95 = the slow value); the canary passing every 5 minutes meanwhile
+    (without its runs, its success alarm fires: missing data breaches)."""
     store = InMemoryMetricStore()
     for k in range(30):
         dist = {35.0: 90, p95_bad: 10} if k in bad_minutes else {20.0: 50, 40.0: 45, 90.0: 5}
         store.put(AUDIO_NAMESPACE, AUDIO_PROCESSING_LATENCY.name, START + 60 * k + 10, dist)
+    canary = {"CanaryName": canary_name(STACK_NAME)}
+    for k in range(-15, 30, 5):
+        t = START + 60 * k + 20
+        store.put(SYNTHETICS_NAMESPACE, "SuccessPercent", t, 100.0, canary)
+        store.put(SYNTHETICS_NAMESPACE, "Duration", t, 1500.0, canary)
     return store
 
 

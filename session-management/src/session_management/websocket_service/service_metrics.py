@@ -23,6 +23,11 @@ from session_management.websocket_service.specs import (
     RATE_LIMIT_VIOLATIONS,
     closed,
 )
+from session_management.websocket_service.synthetic_traffic import (
+    SYNTHETIC_PROPERTY,
+    SYNTHETIC_VALUE,
+    is_synthetic,
+)
 from shared_metrics import MetricsEmitter, MetricSpec, Timer, emitter_from_env
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
@@ -67,6 +72,12 @@ class ServiceMetrics:
         """
         if session_id is not None:
             self.emitter.set_property(SESSION_ID_PROPERTY, session_id)
+            # The canary's sessions are marked so the drill-down rules can leave them out;
+            # other sessions get no property (no bytes on every EMF line). A request concerns
+            # one session, so a mark never carries over to another session's events (and the
+            # emitter drops every property at each flush, so not into the next invocation).
+            if is_synthetic(session_id):
+                self.emitter.set_property(SYNTHETIC_PROPERTY, SYNTHETIC_VALUE)
         if connection_id is not None:
             self.emitter.set_property(CONNECTION_ID_PROPERTY, connection_id)
 

@@ -1,0 +1,41 @@
+"""Fixtures: the local WebSocket endpoint (local-run) in front of the three real handlers on
+moto's server, the routes read from infra's synthesized stack."""
+
+from __future__ import annotations
+
+# Before aws_cdk: `infra` pins the Node.js jsii starts (see infra/__init__.py).
+import infra  # noqa: F401
+
+# isort: split
+
+from collections.abc import Iterator
+
+import pytest
+
+from local_run.backend import Backend, local_backend
+from local_run.local_names import STACK_NAME
+from local_run.scenario import aligned_start
+from local_run.serve import endpoint_on
+from local_run.sim_clock import SimClock
+from local_run.stack_alarms import synthesized_template
+from local_run.websocket_endpoint import WebSocketEndpoint
+from local_run.websocket_routes import RouteTable
+from shared_metrics.testing.hypothesis_profiles import register as register_hypothesis_profiles
+
+
+@pytest.fixture(scope="session")
+def routes() -> RouteTable:
+    return RouteTable.from_template(*synthesized_template(STACK_NAME))
+
+
+@pytest.fixture(scope="module")
+def endpoint(routes: RouteTable) -> Iterator[WebSocketEndpoint]:
+    with (
+        local_backend(None) as url,
+        endpoint_on(Backend(url), routes, SimClock(aligned_start(0))) as ep,
+    ):
+        yield ep
+
+
+# Hypothesis profiles, e.g. CI's --hypothesis-profile=loaded-machine.
+register_hypothesis_profiles()

@@ -1,0 +1,137 @@
+"""The canary's settings (refused with a message naming the setting) and its connection's
+bounded waits, on a scripted connection: scheduled pushes skipped, timeouts, closes and what
+each kind of connect error says."""
+
+from __future__ import annotations
+
+import socket
+import ssl
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from websockets.datastructures import Headers
+from websockets.exceptions import ConnectionClosedError, InvalidStatus
+from websockets.frames import Close
+from websockets.http11 import Response
+
+from websocket_canary.connection import CanaryConnection, _connect_error
+from websocket_canary.settings import (
+    ENDPOINT_ENV,
+    STEP_TIMEOUT_ENV,
+    CanarySettings,
+    SettingError,
+)
+from websocket_canary.steps import STEPS, CanaryFailure
+
+URL = "wss://abc123.execute-api.eu-west-1.amazonaws.com/prod"
+
+
+def test_settings_from_the_environment() -> None:
+    settings = CanarySettings.from_env({ENDPOINT_ENV: f" {URL} ", STEP_TIMEOUT_ENV: "2.5"})
+    assert (settings.url, settings.step_timeout) == (URL, 2.5)
+    assert CanarySettings.from_env({ENDPOINT_ENV: URL}).step_timeout == 5.0
+    assert settings.client_url("canary-1", "listener") == f"{URL}?sessionId=canary-1&role=listener"
+
+
+@pytest.mark.parametrize(
+    ("env", "says"),
+    [
+        ({}, f"{ENDPOINT_ENV} is not set"),
+        ({ENDPOINT_ENV: "https://example.com/prod"}, "must be a ws:// or wss:// URL"),
+        ({ENDPOINT_ENV: "wss:///prod"}, "must be a ws:// or wss:// URL"),
+        ({ENDPOINT_ENV: f"{URL}?sessionId=x"}, "no query or fragment"),
+        ({ENDPOINT_ENV: URL, STEP_TIMEOUT_ENV: "soon"}, "must be a number of seconds"),
+        ({ENDPOINT_ENV: URL, STEP_TIMEOUT_ENV: "0"}, r"in \(0, 6\]"),
+        ({ENDPOINT_ENV: URL, STEP_TIMEOUT_ENV: "nan"}, r"in \(0, 6\]"),
+        ({ENDPOINT_ENV: URL, STEP_TIMEOUT_ENV: "6.5"}, r"in \(0, 6\]"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_setting(env: dict[str, str], says: str) -> None:
+    with pytest.raises(SettingError, match=says):
+        CanarySettings.from_env(env)
+
+
+def test_the_step_timeouts_fit_in_the_canarys_run_timeout() -> None:
+    # 7 waits at the largest step timeout and 2 closes at theirs stay under 60 s (infra.canary).
+    from websocket_canary.settings import CLOSE_TIMEOUT_SECONDS, MAX_STEP_TIMEOUT_SECONDS
+
+    waits = len(STEPS) - 1
+    assert waits * MAX_STEP_TIMEOUT_SECONDS + 2 * CLOSE_TIMEOUT_SECONDS < 60
+
+
+def test_a_failure_names_a_known_step() -> None:
+    assert str(CanaryFailure("audio-answer", "why")) == "step audio-answer failed: why"
+    with pytest.raises(ValueError, match="not a canary step"):
+        CanaryFailure("lunch", "why")
+
+
+class _Scripted:
+    """What ``recv`` returns (or raises) next, in order."""
+
+    def __init__(self, *script: Any) -> None:
+        self.script: Iterator[Any] = iter(script)
+        self.timeouts: list[float] = []
+
+    def recv(self, timeout: float) -> Any:
+        self.timeouts.append(timeout)
+        item = next(self.script)
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+
+def _connection(*script: Any) -> tuple[CanaryConnection, _Scripted]:
+    ws = _Scripted(*script)
+    return CanaryConnection(ws, "speaker"), ws  # type: ignore[arg-type]
+
+
+def test_scheduled_pushes_are_skipped_within_the_same_deadline() -> None:
+    push = '{"type": "sessionStatus", "sessionId": "canary-1"}'
+    connection, ws = _connection(push, push, '{"type": "controlApplied"}')
+    assert connection.answer(step="control-answer", timeout=5) == {"type": "controlApplied"}
+    assert connection.pushed == 2
+    assert all(0 < t <= 5 for t in ws.timeouts) and len(ws.timeouts) == 3
+
+
+def test_no_answer_in_time_says_how_long_and_what_was_skipped() -> None:
+    connection, _ = _connection('{"type": "sessionStatus"}', TimeoutError())
+    with pytest.raises(CanaryFailure) as failed:
+        connection.answer(step="audio-answer", timeout=2)
+    assert failed.value.step == "audio-answer"
+    assert failed.value.reason == "speaker: no answer within 2 s (1 status pushes skipped)"
+
+
+def test_a_close_by_the_server_says_its_code_and_reason() -> None:
+    closed = ConnectionClosedError(Close(1001, "Going away"), None)
+    connection, _ = _connection(closed)
+    with pytest.raises(CanaryFailure, match=r"closed the connection \(1001 'Going away'\)"):
+        connection.answer(step="end-answer", timeout=2)
+    connection, _ = _connection(ConnectionClosedError(None, None))
+    with pytest.raises(CanaryFailure, match="lost \\(no close frame\\)"):
+        connection.answer(step="end-answer", timeout=2)
+
+
+def test_a_binary_frame_is_not_an_answer() -> None:
+    connection, _ = _connection(b"\x01\x02\x03")
+    with pytest.raises(CanaryFailure, match="binary frame of 3 bytes"):
+        connection.answer(step="control-answer", timeout=2)
+
+
+@pytest.mark.parametrize(
+    ("error", "says"),
+    [
+        (
+            InvalidStatus(Response(403, "Forbidden", Headers(), b'{"message":"Forbidden"}')),
+            'refused with HTTP 403 Forbidden: \'{"message":"Forbidden"}\'',
+        ),
+        (InvalidStatus(Response(502, "Bad Gateway", Headers(), b"")), "HTTP 502 Bad Gateway"),
+        (TimeoutError(), "no upgrade within 3 s"),
+        (ssl.SSLCertVerificationError("certificate has expired"), "TLS failed"),
+        (socket.gaierror(-2, "Name or service not known"), "does not resolve"),
+        (ConnectionRefusedError(111, "refused"), "connection was refused"),
+        (OSError(101, "Network is unreachable"), "network error"),
+    ],
+)
+def test_each_connect_error_says_what_it_is(error: BaseException, says: str) -> None:
+    assert says in _connect_error(error, 3)

@@ -1,0 +1,1 @@
+"""`python_synthetics_canary`: a CloudWatch Synthetics Python canary zip, built by Pants."""
