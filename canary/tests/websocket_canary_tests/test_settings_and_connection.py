@@ -15,6 +15,7 @@ from websockets.exceptions import ConnectionClosedError, InvalidStatus
 from websockets.frames import Close
 from websockets.http11 import Response
 
+from websocket_canary import connection as connection_module
 from websocket_canary.connection import CanaryConnection, _connect_error
 from websocket_canary.settings import (
     ENDPOINT_ENV,
@@ -92,6 +93,53 @@ def test_scheduled_pushes_are_skipped_within_the_same_deadline() -> None:
     assert connection.answer(step="control-answer", timeout=5) == {"type": "controlApplied"}
     assert connection.pushed == 2
     assert all(0 < t <= 5 for t in ws.timeouts) and len(ws.timeouts) == 3
+
+
+def test_pushes_never_extend_the_steps_deadline(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each wait gets what is left of the step's timeout: with a push every 2 s and a 5 s
+    step, the third wait may last 1 s, and the answer after it is too late."""
+    clock = [0.0]
+    monkeypatch.setattr(connection_module.time, "monotonic", lambda: clock[0])
+    push = '{"type": "sessionStatus"}'
+
+    class Slow(_Scripted):
+        def recv(self, timeout: float) -> Any:
+            if timeout < 2:  # the push would come after the deadline
+                clock[0] += timeout
+                raise TimeoutError
+            clock[0] += 2
+            return super().recv(timeout)
+
+    ws = Slow(push, push, push, '{"type": "controlApplied"}')
+    connection = CanaryConnection(ws, "speaker")  # type: ignore[arg-type]
+    with pytest.raises(CanaryFailure, match=r"no answer within 5 s \(2 status pushes skipped\)"):
+        connection.answer(step="control-answer", timeout=5)
+    assert ws.timeouts == [5, 3]
+
+
+class _Closing:
+    """A connection whose close handshake the server answers, or not, or that fails."""
+
+    def __init__(self, answered: bool, fails: bool = False) -> None:
+        self.protocol = type("P", (), {"close_rcvd": Close(1000, "") if answered else None})()
+        self.fails = fails
+
+    def close(self) -> None:
+        if self.fails:
+            raise OSError("connection reset")
+
+
+def test_an_unanswered_or_failed_close_is_what_the_disconnect_step_reports() -> None:
+    def close(ws: _Closing) -> str | None:
+        return CanaryConnection(ws, "listener").close()  # type: ignore[arg-type]
+
+    assert close(_Closing(answered=True)) is None
+    assert close(_Closing(answered=False)) == (
+        "listener: the server did not answer the close handshake"
+    )
+    assert close(_Closing(answered=True, fails=True)) == (
+        "listener: closing failed: OSError: connection reset"
+    )
 
 
 def test_no_answer_in_time_says_how_long_and_what_was_skipped() -> None:
