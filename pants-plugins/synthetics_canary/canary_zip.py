@@ -12,6 +12,10 @@ so an extension built for the resolve would not load there. A package that falls
 pure Python without its extension (websockets without ``websockets.speedups``) ships its
 pure-Python code only; any other extension stops the build with a message naming it.
 
+The venv layout also writes its packages' console scripts under ``bin/`` (``bin/websockets``,
+with the build interpreter's path in its first line): no canary imports them, and the
+runtime runs none, so they are left out too.
+
 Runs in Pants's own process (CPython 3.9): no syntax newer than 3.9 outside annotations.
 """
 
@@ -30,6 +34,7 @@ ENTRY_MODULE = "canary_entry"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 _NATIVE = re.compile(r"\.(so(\.\d+)*|pyd|dylib)$")
+SCRIPTS = "bin/"
 
 
 class CanaryZipError(ValueError):
@@ -48,7 +53,8 @@ def native_module(member: str) -> str | None:
 def canary_zip(
     flat_zip: bytes, entry_module: str, optional_native_modules: Sequence[str] = ()
 ) -> tuple[bytes, list[str]]:
-    """The canary zip and the native extensions left out of it."""
+    """The canary zip and what was left out of it (the optional native extensions and the
+    console scripts)."""
     with zipfile.ZipFile(io.BytesIO(flat_zip)) as flat:
         members = [(i.filename, flat.read(i)) for i in flat.infolist() if not i.is_dir()]
     names = {name for name, _ in members}
@@ -59,7 +65,9 @@ def canary_zip(
     kept: list[tuple[str, bytes]] = []
     for name, data in members:
         module = native_module(name)
-        if module is None:
+        if name.startswith(SCRIPTS):
+            dropped.append(name)
+        elif module is None:
             kept.append((name, data))
         elif module in optional:
             dropped.append(name)
@@ -70,7 +78,7 @@ def canary_zip(
                 "works without it, name it in optional_native_modules; otherwise the package "
                 "cannot be part of a canary built from this resolve"
             )
-    unused = sorted(optional - {native_module(name) for name in dropped})
+    unused = sorted(optional - {native_module(name) for name in dropped} - {None})
     if unused:
         raise CanaryZipError(
             "optional_native_modules names modules the zip does not have: " + ", ".join(unused)

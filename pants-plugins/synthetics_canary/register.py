@@ -63,15 +63,21 @@ class OptionalNativeModulesField(StringSequenceField):
     )
 
 
+# The repository's interpreter (pants.toml: CPython==3.13.*) on Linux x86_64: the platform
+# the lockfile's wheels are for.
+REPOSITORY_PYTHON = (3, 13)
+
+
 class _ResolveForTheRepositoryPython(PythonFaaSRuntimeField):
-    """No FaaS platform: the resolve is for the repository's interpreter constraints (the
-    lockfile's), and the zip keeps pure Python only."""
+    """The resolve and the zip are for the repository's Python (the lockfile is valid for it
+    only), not the canary runtime's: the zip keeps pure Python only. Without a platform,
+    Pex would lay the zip out for whatever interpreter runs it (Pants's own)."""
 
     alias = "_synthetics_resolve_runtime"
     help = "internal"
 
-    def to_interpreter_version(self) -> None:
-        return None
+    def to_interpreter_version(self) -> tuple[int, int]:
+        return REPOSITORY_PYTHON
 
 
 class PythonSyntheticsCanary(Target):
@@ -127,7 +133,7 @@ async def package_synthetics_canary(field_set: SyntheticsCanaryFieldSet) -> Buil
         raise ValueError(f"{address}: {exc}") from None
     digest = await Get(Digest, CreateDigest([FileContent(artifact.relpath, data)]))
     log = [f"    Handler: {ENTRY_MODULE}.handler (python/{ENTRY_MODULE}.py)"]
-    log.extend(f"    Left out (pure-Python fallback): {name}" for name in dropped)
+    log.extend(f"    Left out: {name}" for name in dropped)
     return BuiltPackage(
         digest=digest, artifacts=(BuiltPackageArtifact(artifact.relpath, tuple(log)),)
     )

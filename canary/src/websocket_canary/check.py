@@ -1,6 +1,13 @@
 """`run_check`: one canary run against the WebSocket API, the steps of `websocket_canary.steps`
 in order, each within its timeout; both connections are closed whatever happens.
 
+Each step is timed on ``clock`` and fails when it took longer than the step timeout. In
+Synthetics that is this machine's monotonic clock, and the waits themselves end at the
+timeout. Where the service's time is simulated (the local run: its handlers and any delay in
+front of them advance a simulated clock, not the real one), ``clock`` is that simulated time,
+so the verdict and the run's duration do not depend on how fast the machine is, and
+``wait_seconds`` only bounds how long a real wait may take there.
+
 A session of its own (``canary-<16 hex>``, `SYNTHETIC_SESSION_PREFIX`), a volume of its own
 (so a stale notification cannot pass for this run's), one listener: the speaker's answers
 must say one listener was notified, and the listener must say so too.
@@ -54,9 +61,15 @@ def run_check(
     *,
     log: Log = lambda line: None,
     session_id: str | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    wait_seconds: float | None = None,
 ) -> CheckResult:
-    """Run every step; raises `CanaryFailure` at the first that does not get its answer."""
-    run = _Run(settings, log, session_id or new_session_id())
+    """Run every step; raises `CanaryFailure` at the first that does not get its answer, or
+    gets it later than the step timeout on ``clock``."""
+    wait = settings.step_timeout if wait_seconds is None else wait_seconds
+    if not wait > 0:
+        raise ValueError(f"wait_seconds must be positive, got {wait_seconds!r}")
+    run = _Run(settings, log, session_id or new_session_id(), clock, wait)
     try:
         return run.steps()
     finally:
@@ -64,8 +77,17 @@ def run_check(
 
 
 class _Run:
-    def __init__(self, settings: CanarySettings, log: Log, session_id: str) -> None:
+    def __init__(
+        self,
+        settings: CanarySettings,
+        log: Log,
+        session_id: str,
+        clock: Callable[[], float],
+        wait: float,
+    ) -> None:
         self.settings = settings
+        self.clock = clock
+        self.wait = wait
         self.log = log
         self.session_id = session_id
         self.volume = 1 + secrets.randbelow(99)  # 1..99
@@ -134,7 +156,7 @@ class _Run:
 
     def connect(self, role: str, step: str) -> CanaryConnection:
         url = self.settings.client_url(self.session_id, role)
-        connection = CanaryConnection.open(url, role, step=step, timeout=self.settings.step_timeout)
+        connection = CanaryConnection.open(url, role, step=step, timeout=self.wait)
         self.open.append(connection)
         return connection
 
@@ -145,7 +167,7 @@ class _Run:
         check: Callable[..., object],
         **expected: object,
     ) -> object:
-        answer = connection.answer(step=step, timeout=self.settings.step_timeout)
+        answer = connection.answer(step=step, timeout=self.wait)
         try:
             return check(answer, **expected)
         except protocol.AnswerMismatch as exc:
@@ -153,9 +175,15 @@ class _Run:
 
     @contextlib.contextmanager
     def step(self, name: str) -> Iterator[None]:
-        start = time.monotonic()
+        start = self.clock()
         yield
-        timing = StepTiming(name, time.monotonic() - start)
+        timing = StepTiming(name, self.clock() - start)
+        if timing.seconds > self.settings.step_timeout:
+            raise CanaryFailure(
+                name,
+                f"answered after {timing.seconds:.1f} s, over the "
+                f"{self.settings.step_timeout:g} s step timeout",
+            )
         self.timings.append(timing)
         self.log(f"step {timing}: ok")
 

@@ -53,6 +53,14 @@ def test_every_file_goes_under_python_and_the_optional_extension_is_left_out() -
     assert members(data) == {f"python/{n}": d for n, d in BASE.items() if n != SO}
 
 
+def test_console_scripts_are_left_out() -> None:
+    # What Pex's venv layout writes for websockets: a script for the build's interpreter.
+    script = {"bin/websockets": b"#!/usr/bin/python3.13\nfrom websockets.cli import main\n"}
+    data, dropped = canary_zip(flat({**BASE, **script}), ENTRY, ["websockets.speedups"])
+    assert sorted(dropped) == sorted([SO, "bin/websockets"])
+    assert members(data) == {f"python/{n}": d for n, d in BASE.items() if n != SO}
+
+
 def test_any_other_native_extension_stops_the_build_naming_it() -> None:
     with pytest.raises(CanaryZipError, match=r"websockets/speedups.*module websockets\.speedups"):
         canary_zip(flat(BASE), ENTRY, [])

@@ -93,11 +93,11 @@ def test_two_runs_use_two_sessions(endpoint: WebSocketEndpoint) -> None:
 def test_an_endpoint_refusing_connections_fails_the_speakers_upgrade(
     endpoint: WebSocketEndpoint,
 ) -> None:
-    endpoint.refuse_connections(True)
+    endpoint.faults.refuse_connections(True)
     try:
         failure = _failure(_settings(endpoint))
     finally:
-        endpoint.refuse_connections(False)
+        endpoint.faults.refuse_connections(False)
     assert failure.step == SPEAKER_CONNECT
     assert "HTTP 503" in failure.reason and failure.reason.startswith("speaker: ")
 
@@ -114,11 +114,11 @@ def test_an_endpoint_refusing_connections_fails_the_speakers_upgrade(
 def test_a_broken_route_fails_the_step_it_serves(
     endpoint: WebSocketEndpoint, route: str, step: str, answered: str
 ) -> None:
-    endpoint.break_route(route)
+    endpoint.faults.break_route(route)
     try:
         failure = _failure(_settings(endpoint))
     finally:
-        endpoint.break_route(route, broken=False)
+        endpoint.faults.break_route(route, broken=False)
     assert failure.step == step
     assert answered in failure.reason, failure.reason
     assert str(failure).startswith(f"step {step} failed: ")

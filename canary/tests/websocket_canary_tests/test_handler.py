@@ -68,12 +68,12 @@ def test_inside_synthetics_a_failed_run_raises_and_logs_why(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(ENDPOINT_ENV, endpoint.url)
-    endpoint.break_route("sendAudio")
+    endpoint.faults.break_route("sendAudio")
     try:
         with pytest.raises(CanaryFailure) as failed:
             canary_handler.handler({}, None)
     finally:
-        endpoint.break_route("sendAudio", broken=False)
+        endpoint.faults.break_route("sendAudio", broken=False)
     assert failed.value.step == "audio-answer"
     assert synthetics_logger.lines[-1] == ("ERROR", str(failed.value))
 
@@ -103,11 +103,11 @@ def test_from_a_terminal_the_exit_status_says_how_it_went(
 
     assert main([endpoint.url]) == 0
     assert capsys.readouterr().out.splitlines()[-1].startswith("WebSocket API reachable")
-    endpoint.refuse_connections(True)
+    endpoint.faults.refuse_connections(True)
     try:
         assert main([endpoint.url, "--step-timeout", "2"]) == 1
     finally:
-        endpoint.refuse_connections(False)
+        endpoint.faults.refuse_connections(False)
     assert capsys.readouterr().err.startswith("FAILED: step speaker-connect failed: speaker:")
     with pytest.raises(SystemExit) as bad:
         main(["https://example.com/prod"])

@@ -135,11 +135,11 @@ def test_the_zip_passes_on_the_runtimes_python_with_pure_python_websockets(
 def test_a_refusing_endpoint_fails_the_run_naming_the_step(
     python: str, unpacked: Path, endpoint: WebSocketEndpoint
 ) -> None:
-    endpoint.refuse_connections(True)
+    endpoint.faults.refuse_connections(True)
     try:
         done = _run(python, unpacked, endpoint.url)
     finally:
-        endpoint.refuse_connections(False)
+        endpoint.faults.refuse_connections(False)
     assert done.returncode != 0
     last = done.stderr.strip().splitlines()[-1]
     assert last.startswith("websocket_canary.steps.CanaryFailure: step speaker-connect failed")

@@ -41,6 +41,7 @@ from infra.alarm_resources import (
     DYNAMODB_NAMESPACE,
     LAMBDA_NAMESPACE,
     SNS_NAMESPACE,
+    SYNTHETICS_NAMESPACE,
 )
 from local_run.alarm_model import MetricStat, TemplateAlarms
 from local_run.backend import SERVICE_NAMESPACES, Backend, local_backend, require_reachable
@@ -63,11 +64,19 @@ from local_run.stack_alarms import (
     select_alarms,
     synthesized_alarms,
     synthesized_rules,
+    synthesized_template,
     topic_names,
 )
+from local_run.traffic import TICKS_PER_MINUTE
+from local_run.websocket_routes import RouteTable
 
 # The AWS namespaces the run's own records answer (what those services would publish).
-PLATFORM_NAMESPACES = (LAMBDA_NAMESPACE, API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE)
+PLATFORM_NAMESPACES = (
+    LAMBDA_NAMESPACE,
+    API_GATEWAY_NAMESPACE,
+    DYNAMODB_NAMESPACE,
+    SYNTHETICS_NAMESPACE,
+)
 
 # How long to wait for CloudWatch to make the run's datapoints readable, and how often to
 # look: AWS publishes within seconds to a couple of minutes; LocalStack at once.
@@ -192,13 +201,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     # is done (alarm names do not depend on the function names).
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="synth") as pool:
         selection = pool.submit(_selection, args.stack_name, args.alarm)
+        # The canary's endpoint needs the routes before its first run (the same synth).
+        routes = pool.submit(_routes, args.stack_name)
         if not args.no_plot:
             from local_run.plot import load_matplotlib
 
             pool.submit(load_matplotlib)  # its import (seconds) beside the scenario too
         try:
             with _handler_log(args.log) as log_path:
-                return _run(args, selection, log_path)
+                return _run(args, selection, routes.result, log_path)
         except AlarmSelectionError as error:
             print(f"local-run: error: {error}", file=sys.stderr)
             return 2
@@ -232,11 +243,18 @@ def _selection(stack_name: str, wanted: Sequence[str]) -> set[str]:
     return only
 
 
+def _routes(stack_name: str) -> RouteTable:
+    return RouteTable.from_template(*synthesized_template(stack_name))
+
+
 def _run(
-    args: argparse.Namespace, selection: concurrent.futures.Future[set[str]], log_path: Path
+    args: argparse.Namespace,
+    selection: concurrent.futures.Future[set[str]],
+    routes: Callable[[], RouteTable],
+    log_path: Path,
 ) -> int:
     phases = args.phase_list
-    total_ticks = sum(1 for _ in phases) * args.phase_minutes * 12
+    total_ticks = sum(p.minutes(args.phase_minutes) for p in phases) * TICKS_PER_MINUTE
     bar: Any = None
     if not args.no_progress:
         from tqdm import tqdm  # type: ignore[import-untyped]
@@ -259,6 +277,7 @@ def _run(
                     phase_minutes=args.phase_minutes,
                     stack_name=args.stack_name,
                     on_tick=on_tick,
+                    routes=routes,
                 )
                 services: MetricStore = MotoBackendSource().read(result.start, result.end + 3600)
         finally:
@@ -275,6 +294,7 @@ def _run(
                 phase_minutes=args.phase_minutes,
                 stack_name=args.stack_name,
                 on_tick=on_tick,
+                routes=routes,
             )
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             print(

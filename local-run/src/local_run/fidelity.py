@@ -41,12 +41,17 @@ INSIGHTS_SYNTAX = (
     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/"
     "ContributorInsights-RuleSyntax.html"
 )
+SYNTHETICS_METRICS = (
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/"
+    "CloudWatch_Synthetics_Canaries_metrics.html"
+)
 LOGS_FIELDS = (
     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData-discoverable-fields.html"
 )
 
 T = "local-run/tests/local_run_tests/"
 PLATFORM = T + "test_platform_model.py::"
+CANARY = T + "test_scenario_canary.py::"
 SCENARIO_READINGS = (
     T + "test_scenario.py::test_every_phase_fires_exactly_its_alarms_and_every_alarm_fires"
 )
@@ -362,6 +367,28 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
             T + "test_notifications.py::test_a_composite_notifies_once_however_many_children_"
             "alarm",
         ),
+    ),
+    Behaviour(
+        "Synthetics SuccessPercent per canary run (CanaryName): 100 or 0",
+        SYNTHETICS_METRICS,
+        "The percentage of the runs of this canary that succeed and find no failures.",
+        "local_run.scenario_canary.ScenarioCanary.run",
+        (
+            CANARY + "test_a_healthy_run_passes_and_synthetics_publishes_100",
+            CANARY + "test_a_refused_upgrade_fails_at_speaker_connect_and_publishes_0",
+        ),
+        ("CloudWatchSynthetics/SuccessPercent",),
+    ),
+    Behaviour(
+        "Synthetics Duration per canary run: simulated time the run waited for the service",
+        SYNTHETICS_METRICS,
+        "The duration in milliseconds of the canary run.",
+        "local_run.scenario_canary.ScenarioCanary.run",
+        (
+            CANARY + "test_a_delay_in_front_of_the_functions_is_in_the_runs_duration_not_in_"
+            "lambdas",
+        ),
+        ("CloudWatchSynthetics/Duration",),
     ),
     Behaviour(
         "Contributor Insights: log groups, keys, filters ANDed, Count or Sum, top N",

@@ -5,7 +5,10 @@ session items this release cannot read (`local_run.traffic.Traffic.corrupt_sessi
 Transcribe down, slow or hung (`local_run.scenario_transcriber`), a slow or hung Management
 API, DynamoDB errors or throttling (`local_run.faults`), API Gateway's permission to invoke a
 function revoked, a function's metrics no longer arriving
-(`local_run.platform_metrics.FunctionOutput`), and the flash crowd's speakers gone. The
+(`local_run.platform_metrics.FunctionOutput`), the flash crowd's speakers gone, and, on the
+WebSocket endpoint the canary reaches the service through, new connections refused, a route
+deleted (for the scenario's clients too: `local_run.traffic.Traffic.deleted_routes`) or a
+delay in front of every function. The
 sizes come from `local_run.phases`; the phases whose fault is traffic (abusers, garbled
 chunks, listeners leaving, flash crowds) are in `local_run.traffic`.
 """
@@ -18,17 +21,24 @@ from local_run.phases import (
     CONNECTION,
     DEGRADED_NOTIFY_SECONDS,
     DEGRADED_TRANSCRIBE_SECONDS,
+    DELETED_ROUTE,
     DYNAMODB_FAULT_RATE,
     HANG_SECONDS,
     LATENCY_SPIKE_SECONDS,
+    SLOW_FROM_OUTSIDE_SECONDS,
     STATUS_FN,
 )
 from local_run.traffic import Traffic
+from local_run.websocket_endpoint import WebSocketEndpoint
 from session_management.testing.management_api_stub import ManagementApiStub
 
 
 def enter_phase(
-    phase: str, functions: LocalFunctions, traffic: Traffic, api: ManagementApiStub
+    phase: str,
+    functions: LocalFunctions,
+    traffic: Traffic,
+    api: ManagementApiStub,
+    endpoint: WebSocketEndpoint | None = None,
 ) -> None:
     """Switch the system to ``phase``: its faults on, every other phase's off."""
     if traffic.stored_states:
@@ -57,6 +67,14 @@ def enter_phase(
             phase == "metrics-lost-session" and label in (CONNECTION, STATUS_FN)
         )
         output.extracted = not (phase == "metrics-lost-audio" and label == AUDIO_FN)
+    route_lost = phase == "route-broken"
+    traffic.deleted_routes = {DELETED_ROUTE} if route_lost else set()
+    if endpoint is not None:
+        endpoint.faults.refuse_connections(phase == "endpoint-unreachable")
+        endpoint.faults.delete_route(DELETED_ROUTE, route_lost)
+        endpoint.faults.delay_from_outside(
+            SLOW_FROM_OUTSIDE_SECONDS if phase == "slow-from-outside" else 0.0
+        )
     if phase not in ("lambda-throttling", "healthy-surge"):
         for speaker, _ in traffic.crowd_speakers:
             traffic.closed(speaker)

@@ -1,6 +1,7 @@
-"""What AWS's own services would publish about a local run: AWS/Lambda, AWS/ApiGateway and
-AWS/DynamoDB metrics, recorded by the scenario from what it sees (nobody may publish to an
-``AWS/`` namespace, and the emulator publishes none), and the path from a function's output
+"""What AWS's own services would publish about a local run: AWS/Lambda, AWS/ApiGateway,
+AWS/DynamoDB and CloudWatchSynthetics (the canary's runs: `local_run.scenario_canary`)
+metrics, recorded by the scenario from what it sees (nobody may publish to an ``AWS/``
+namespace, and the emulator publishes none), and the path from a function's output
 to CloudWatch. Each rule cites its documentation in `local_run.fidelity`.
 
 The model, per invocation the scenario makes:
@@ -47,7 +48,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra.alarm_resources import API_GATEWAY_NAMESPACE, DYNAMODB_NAMESPACE, LAMBDA_NAMESPACE
+from infra.alarm_resources import (
+    API_GATEWAY_NAMESPACE,
+    DYNAMODB_NAMESPACE,
+    LAMBDA_NAMESPACE,
+    SYNTHETICS_NAMESPACE,
+)
 from local_run.metric_store import InMemoryMetricStore
 from shared_metrics.series import SeriesBatch
 from shared_metrics.sinks.base import MetricSink, PublishResult, total_datapoints
@@ -196,6 +202,11 @@ class PlatformMetrics:
             float(running),
             {"FunctionName": function_name},
         )
+
+    # -- CloudWatch Synthetics (`local_run.scenario_canary`) ----------------------------------
+
+    def synthetics(self, t: float, name: str, value: float, dims: Mapping[str, str]) -> None:
+        self._put(SYNTHETICS_NAMESPACE, name, t, value, dims)
 
     # -- DynamoDB ----------------------------------------------------------------------------
 

@@ -18,6 +18,7 @@ from local_run.local_names import local_topic_name
 from local_run.notifications import Notification
 from local_run.phases import PHASE_NAMES
 from local_run.scenario import ScenarioResult
+from local_run.scenario_canary import CanaryRun
 from local_run.stack_alarms import alarm_key
 
 
@@ -90,13 +91,16 @@ def report(
     for span in result.spans:
         expected = set(span.phase.expected) & set(keys)
         got = fired.get(span.phase.name, set()) & set(keys)
-        status = "as designed" if expected == got else "DIFFERS"
-        ok = ok and expected == got
+        runs = [r for r in result.canary_runs if span.start <= r.at < span.end]
+        canary_ok = all(r.passed == span.phase.canary_passes for r in runs)
+        status = "as designed" if expected == got and canary_ok else "DIFFERS"
+        ok = ok and expected == got and canary_ok
         paged, cleared = pages.get(span.phase.name, (0, 0))
         print(f"  {span.phase.name} ({span.phase.description}): {status}")
         print(f"    expected: {', '.join(sorted(expected)) or 'none'}")
         print(f"    fired:    {', '.join(sorted(got)) or 'none'}")
         print(f"    pages:    {paged} (critical topic on ALARM), {cleared} all-clear (on OK)")
+        print(f"    canary:   {_canary_line(runs, span.phase.canary_passes)}")
         if expected - got:
             print(f"    did NOT fire: {', '.join(sorted(expected - got))}")
         if got - expected:
@@ -118,6 +122,21 @@ def report(
         print("  (a subset of the phases ran: that every alarm fires is checked on a full run)")
     print("result: " + ("every phase fired exactly its alarms" if ok else "see DIFFERS above"))
     return 0 if ok and covered else 1
+
+
+def _canary_line(runs: Sequence[CanaryRun], designed_to_pass: bool) -> str:
+    """The canary's runs in one phase: how many passed, the slowest, the first failure."""
+    if not runs:
+        return "no run in this phase"
+    passed = sum(r.passed for r in runs)
+    slowest = max(r.duration_ms for r in runs) / 1000
+    line = f"{passed} of {len(runs)} runs passed (slowest {slowest:.1f} s)"
+    failed = next((r for r in runs if not r.passed), None)
+    if failed is not None:
+        line += f"; {failed.outcome}"
+    if any(r.passed != designed_to_pass for r in runs):
+        line += " -- designed to " + ("pass" if designed_to_pass else "fail")
+    return line
 
 
 TOP_CONTRIBUTORS = 3

@@ -18,6 +18,12 @@ periods) or its own minimum (the slow degradation needs 10-minute windows); `PHA
 which alarms each is designed to fire; infra's failure catalog names the phase that proves
 each failure class.
 
+The reachability canary runs at its schedule through a real WebSocket endpoint in front of
+the same functions (`local_run.scenario_canary`, `local_run.websocket_endpoint`): the
+handlers' posts to the canary's connections reach it through the one Management API
+stand-in (`ManagementApiStub.elsewhere`). Its routes are the synthesized stack's
+(``routes``: by default a synth, in the CLI the one running beside the scenario).
+
 What AWS's services would publish about the run (AWS/Lambda per FunctionName, AWS/ApiGateway
 for the stage, AWS/DynamoDB per table) the scenario records itself (`ScenarioResult.platform`,
 see `local_run.platform_metrics` for the model), since no client may publish to an ``AWS/``
@@ -42,8 +48,11 @@ from local_run.local_names import LOCAL_API_ID, LOCAL_STAGE, STACK_NAME
 from local_run.phase_faults import enter_phase
 from local_run.phases import PHASES, Phase
 from local_run.platform_metrics import PlatformMetrics
+from local_run.scenario_canary import CanaryRun, ScenarioCanary
 from local_run.sim_clock import SimClock
 from local_run.traffic import TICK_SECONDS, TICKS_PER_MINUTE, Traffic
+from local_run.websocket_endpoint import WebSocketEndpoint
+from local_run.websocket_routes import RouteTable
 from session_management.store import SessionStore
 from session_management.testing.management_api_stub import ManagementApiStub
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
@@ -75,6 +84,7 @@ class ScenarioResult:
     invocations: int = 0
     statuses: dict[int, int] = field(default_factory=dict)  # HTTP status -> count
     injected_faults: int = 0  # DynamoDB calls answered with an injected error
+    canary_runs: list[CanaryRun] = field(default_factory=list)  # the history's first
     wall_seconds: float = 0.0
 
     def phase_at(self, timestamp: float) -> str | None:
@@ -103,11 +113,14 @@ def run_scenario(
     stack_name: str = STACK_NAME,
     seed: int = 7,
     on_tick: Callable[[str], None] | None = None,
+    routes: Callable[[], RouteTable] | None = None,
 ) -> ScenarioResult:
     """Drive the handlers against ``backend`` (a `Backend`, or the URL of the in-process
     emulator) through ``phases``.
 
     ``on_tick(phase name)`` is called after every simulated 5-second tick (progress).
+    ``routes`` gives the WebSocket API's routes (called once, before the canary's first
+    run); by default they are read from the stack synthesized for ``stack_name``.
     """
     if isinstance(backend, str):
         backend = Backend(backend)
@@ -158,23 +171,33 @@ def run_scenario(
                 clock, backend, proxy, stack_name, result.platform, seed, EXTRACTION_SECONDS
             )
             result.function_names.update(functions.function_names)
+            endpoint = stack.enter_context(
+                WebSocketEndpoint(functions, (routes or _synthesized_routes(stack_name))())
+            )
+            api.elsewhere = endpoint.connections_answer
+            canary = ScenarioCanary(endpoint, clock, result.platform, stack_name)
+            canary.history(t0)
             traffic = Traffic(functions, api, tables)
             traffic.setup()
             phase_start = t0
             for phase in phases:
                 # Phases start on the tick grid, whatever time processing spent.
                 clock.now = max(clock.now, phase_start)
-                enter_phase(phase.name, functions, traffic, api)
+                enter_phase(phase.name, functions, traffic, api, endpoint)
                 minutes = phase.minutes(phase_minutes)
                 for minute in range(minutes):
                     for tick in range(TICKS_PER_MINUTE):
-                        clock.now = max(clock.now, phase_start + minute * 60 + tick * TICK_SECONDS)
+                        at = phase_start + minute * 60 + tick * TICK_SECONDS
+                        clock.now = max(clock.now, at)
                         traffic.tick(phase.name, minute, tick)
+                        if canary.due(t0, at):
+                            canary.run()
                         if on_tick is not None:
                             on_tick(phase.name)
                 result.spans.append(PhaseSpan(phase, phase_start, phase_start + minutes * 60))
                 phase_start += minutes * 60
-            enter_phase("baseline", functions, traffic, api)
+            enter_phase("baseline", functions, traffic, api, endpoint)
+            result.canary_runs.extend(canary.runs)
             result.log_events.update(functions.finish())
             result.invocations = functions.invocations
             result.statuses.update(functions.statuses)
@@ -184,6 +207,15 @@ def run_scenario(
     result.end = result.spans[-1].end
     result.wall_seconds = time.perf_counter() - wall
     return result
+
+
+def _synthesized_routes(stack_name: str) -> Callable[[], RouteTable]:
+    def routes() -> RouteTable:
+        from local_run.stack_alarms import synthesized_template
+
+        return RouteTable.from_template(*synthesized_template(stack_name))
+
+    return routes
 
 
 def _delete_tables(store: SessionStore) -> None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from audio_transcription.routes import SEND_AUDIO
 from audio_transcription.testing.pcm import send_audio_body, tone
+from infra.functions import FUNCTIONS
 from local_run.local_functions import CHUNK, POLICY, LocalFunctions
 from local_run.phases import (
     ABUSERS_PER_SERVICE,
@@ -37,8 +38,10 @@ from session_management.testing.events import (
     websocket_event,
 )
 from session_management.testing.management_api_stub import ManagementApiStub
+from session_management.websocket_service.events import DEFAULT
 
 TICK_SECONDS = 5
+DEFAULT_FN = next(f.label for f in FUNCTIONS if DEFAULT in f.routes)  # the $default route's
 TICKS_PER_MINUTE = 60 // TICK_SECONDS
 OVERSIZE_CHUNK = tone(20_000)  # 40,000 bytes: over the 32 KiB limit (413 TooLarge)
 
@@ -58,6 +61,8 @@ class Traffic:
             s: [f"{s}-listener-{i}" for i in range(3)] for s in self.speakers.values()
         }
         self.crowd_speakers: list[tuple[str, str]] = []
+        # Routes a deploy lost: their messages go where API Gateway then sends them.
+        self.deleted_routes: set[str] = set()
         self.stored_states: dict[str, dict[str, Any]] = {}
         self._serial = 0
 
@@ -73,9 +78,13 @@ class Traffic:
         return self.functions.invoke(STATUS_FN, message_event(connection_id, GET_SESSION_STATUS))
 
     def audio(self, connection_id: str, session_id: str, chunk: bytes | str) -> int:
-        return self.functions.invoke(AUDIO_FN, _audio_event(connection_id, session_id, chunk))
+        return self.raw_audio(connection_id, send_audio_body(session_id, chunk))
 
-    def raw_audio(self, connection_id: str, body: str) -> int:
+    def raw_audio(self, connection_id: str, body: str | dict[str, Any]) -> int:
+        if SEND_AUDIO in self.deleted_routes:
+            # No route with this key: API Gateway selects $default (the developer guide's
+            # route selection, as `local_run.websocket_routes.RouteTable.select` has it).
+            return self.functions.invoke(DEFAULT_FN, websocket_event(DEFAULT, connection_id, body))
         return self.functions.invoke(AUDIO_FN, websocket_event(SEND_AUDIO, connection_id, body))
 
     def closed(self, connection_id: str) -> None:

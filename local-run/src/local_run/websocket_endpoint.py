@@ -34,9 +34,13 @@ The functions run one invocation at a time, on a thread pool (the asyncio loop n
 for one): each has one metrics emitter, as a Lambda environment runs one invocation at a
 time. A handler's post is handed to the loop and answered once the client has it.
 
-For the local run's phases: `refuse_connections` (every upgrade answered 503 without a
-$connect) and `break_route` (API Gateway cannot invoke the route's function: 500 for
-$connect, ``Internal server error`` for a message; recorded as not invoked).
+What the local run's phases switch on (`faults`: `local_run.endpoint_faults`): new
+connections refused, a route that cannot be invoked or is deleted, a delay in front of every
+function. `wait_idle` lets a caller that takes turns with the endpoint (the local run's
+canary) wait until its connections are closed and their $disconnects done;
+`connections_answer` answers the @connections requests for this endpoint's connections when
+another stand-in of the Management API receives them; `waited_seconds` is the simulated
+time clients have waited for the functions.
 """
 
 from __future__ import annotations
@@ -45,8 +49,7 @@ import asyncio
 import concurrent.futures
 import threading
 import urllib.parse
-from collections.abc import Coroutine
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -57,15 +60,14 @@ from websockets.http11 import Request, Response
 from infra.functions import FUNCTIONS
 from infra.stack import THROTTLE_BURST_LIMIT, THROTTLE_RATE_LIMIT
 from local_run.connections_api import (
-    ClientBufferFull,
-    ConnectionGone,
-    ConnectionInfo,
     ConnectionsApi,
 )
 from local_run.dispatch_log import Dispatch, DispatchLog
+from local_run.endpoint_faults import EndpointFaults
 from local_run.local_functions import LocalFunctions
 from local_run.local_names import LOCAL_API_ID, LOCAL_STAGE
 from local_run.platform_metrics import NOT_INVOKED, ApiRequest
+from local_run.websocket_connections import EndpointConnections, OpenConnection
 from local_run.websocket_events import (
     ClientConnection,
     Stage,
@@ -83,7 +85,6 @@ from local_run.websocket_limits import (
     MAX_DURATION_SECONDS,
     MAX_FRAME_BYTES,
     MAX_MESSAGE_BYTES,
-    NORMAL_CLOSURE,
     UNSUPPORTED_DATA,
     TokenBucket,
     close_cause,
@@ -95,38 +96,21 @@ from session_management.websocket_service.events import CONNECT
 from shared_metrics.testing.lifecycle import StartStop
 
 CONNECT_TIMEOUT_SECONDS = 60.0  # the $connect invocation runs inside the upgrade request
-POST_TIMEOUT_SECONDS = 1.5  # under the handlers' 2 s read timeout: a stuck client is a 429
 LIMIT_RECHECK_SECONDS = 5.0  # a shortened idle timeout or duration limit applies this soon
 STOP_TIMEOUT_SECONDS = 60.0
 LOCAL_STAGE_OF_API = Stage(LOCAL_API_ID, LOCAL_STAGE)
 
 
 @dataclass
-class _Client:
-    client: ClientConnection
-    ws: ServerConnection
-    connected: float  # loop time
-    last_active: float
-    last_active_at: float  # epoch seconds
-    closing: bool = False
-    cause: tuple[int, str] | None = None  # why the endpoint closed it
-
-    def touch(self, loop_time: float, epoch: float) -> None:
-        self.last_active, self.last_active_at = loop_time, epoch
-
-
-@dataclass
 class EndpointSettings:
-    """What a test or a phase may change while the endpoint runs (the limits apply within
+    """The connection limits a test may change while the endpoint runs (they apply within
     LIMIT_RECHECK_SECONDS to open connections)."""
 
     idle_timeout: float
     max_duration: float
-    refusing: bool = False
-    broken: set[str] = field(default_factory=set)
 
 
-class WebSocketEndpoint(StartStop):
+class WebSocketEndpoint(EndpointConnections, StartStop):
     """``start()`` it, connect to ``url``; ``management_url`` is its @connections API."""
 
     def __init__(
@@ -144,18 +128,19 @@ class WebSocketEndpoint(StartStop):
         schedule_seconds: float | None = None,
         workers: int = 8,
     ) -> None:
+        super().__init__()
         self.functions = functions
-        self.routes = routes
+        self.faults = EndpointFaults(routes)  # what the local run's phases switch on
         self.host, self.port, self.stage = host, port, stage
         self.settings = EndpointSettings(idle_timeout, max_duration)
         self.throttle = throttle or TokenBucket(THROTTLE_RATE_LIMIT, THROTTLE_BURST_LIMIT)
         self.schedule_seconds = schedule_seconds  # the EventBridge status update, if any
         self.url = ""
         self.dispatches = DispatchLog()  # what the functions were asked, for tests
-        self._clients: dict[str, _Client] = {}
-        self._lock = threading.Lock()
-        self._pending: dict[ServerConnection, ClientConnection] = {}  # upgraded, not yet served
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # Simulated time clients have waited for the functions so far: each $connect's and
+        # message's invocation, with any delay in front of it (the clock a client that takes
+        # turns with the scenario times itself on: `local_run.scenario_canary`).
+        self.waited_seconds = 0.0
         self._invocations = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="lambda")
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -164,17 +149,9 @@ class WebSocketEndpoint(StartStop):
         self._api = ConnectionsApi(self, stage.name, host, management_port)
         self.management_url = self._api.endpoint_url
 
-    # -- the local run's controls --------------------------------------------------------------
-
-    def refuse_connections(self, refuse: bool = True) -> None:
-        self.settings.refusing = refuse
-
-    def break_route(self, route_key: str, broken: bool = True) -> None:
-        if route_key not in self.routes.routes:
-            raise KeyError(
-                f"no route {route_key!r}; routes: {', '.join(sorted(self.routes.routes))}"
-            )
-        (self.settings.broken.add if broken else self.settings.broken.discard)(route_key)
+    @property
+    def routes(self) -> RouteTable:
+        return self.faults.routes
 
     # -- lifecycle ------------------------------------------------------------------------------
 
@@ -248,13 +225,16 @@ class WebSocketEndpoint(StartStop):
         url = urllib.parse.urlsplit(request.path)
         if url.path.rstrip("/") != f"/{self.stage.name}":
             return ws.respond(HTTPStatus.FORBIDDEN, "Forbidden\n")
-        if self.settings.refusing:
+        if self.faults.refusing:
             return ws.respond(HTTPStatus.SERVICE_UNAVAILABLE, "Service Unavailable\n")
         if not self.throttle.take():
             return ws.respond(HTTPStatus.TOO_MANY_REQUESTS, "Too Many Requests\n")
         source_ip = str(ws.remote_address[0])
+        connection_id = new_id()
+        with self._lock:
+            self._issued.add(connection_id)
         client = ClientConnection(
-            new_id(),
+            connection_id,
             epoch_ms(),
             source_ip,
             request.headers.get("User-Agent"),
@@ -287,10 +267,11 @@ class WebSocketEndpoint(StartStop):
 
     async def _serve_client(self, ws: ServerConnection) -> None:
         loop = asyncio.get_running_loop()
-        client = self._pending.pop(ws)
-        state = _Client(client, ws, loop.time(), loop.time(), client.connected_at_ms / 1000)
+        client = self._pending[ws]
+        state = OpenConnection(client, ws, loop.time(), loop.time(), client.connected_at_ms / 1000)
         with self._lock:
             self._clients[client.connection_id] = state
+            del self._pending[ws]  # in the same step: never seen by `wait_idle` as neither
         watchdog = asyncio.create_task(self._expire(state))
         try:
             async for message in ws:
@@ -307,13 +288,18 @@ class WebSocketEndpoint(StartStop):
             watchdog.cancel()
             with self._lock:
                 self._clients.pop(client.connection_id, None)
-            code, reason = state.cause or close_cause(ws.protocol)
-            if self.routes.disconnect is not None:
-                await self._invoke(
-                    self.routes.disconnect, disconnect_event(self.stage, client, code, reason)
-                )
+                self._in_flight += 1  # the $disconnect to come: busy until it is done
+            try:
+                code, reason = state.cause or close_cause(ws.protocol)
+                if self.routes.disconnect is not None:
+                    await self._invoke(
+                        self.routes.disconnect, disconnect_event(self.stage, client, code, reason)
+                    )
+            finally:
+                with self._lock:
+                    self._in_flight -= 1
 
-    async def _expire(self, state: _Client) -> None:
+    async def _expire(self, state: OpenConnection) -> None:
         loop = asyncio.get_running_loop()
         while True:
             due, why = expiry(
@@ -329,7 +315,7 @@ class WebSocketEndpoint(StartStop):
         state.closing, state.cause = True, (GOING_AWAY, why)
         await state.ws.close(GOING_AWAY, why)
 
-    async def _on_message(self, state: _Client, text: str) -> None:
+    async def _on_message(self, state: OpenConnection, text: str) -> None:
         connection_id = state.client.connection_id
         if not self.throttle.take():
             await self._reply(state, gateway_message("Too Many Requests", connection_id, new_id()))
@@ -349,7 +335,7 @@ class WebSocketEndpoint(StartStop):
         elif route.two_way and isinstance(response.get("body"), str) and response["body"]:
             await self._reply(state, response["body"])
 
-    async def _reply(self, state: _Client, data: str | bytes) -> bool:
+    async def _reply(self, state: OpenConnection, data: str | bytes) -> bool:
         """A message to the client (a route response, a post, an error of API Gateway's)."""
         if state.closing:  # deleted, or past a limit: nothing more reaches it
             return False
@@ -367,75 +353,46 @@ class WebSocketEndpoint(StartStop):
         self, route: Route, event: dict[str, Any]
     ) -> tuple[int, dict[str, Any] | None]:
         connection_id = event["requestContext"]["connectionId"]
-        if route.key in self.settings.broken:
+        if route.key in self.faults.broken:
             t = self.functions.clock()
             self.functions.platform.api_request(ApiRequest(t, route.key == CONNECT, NOT_INVOKED))
             self.dispatches.record(Dispatch(route.key, connection_id, event, invoked=False))
             return HTTPStatus.INTERNAL_SERVER_ERROR, None
         loop = asyncio.get_running_loop()
-        status, response = await loop.run_in_executor(self._pool, self._call, route.function, event)
+        with self._lock:
+            self._in_flight += 1
+        try:
+            status, response = await loop.run_in_executor(
+                self._pool, self._call_from_outside, route.function, event
+            )
+        finally:
+            with self._lock:
+                self._in_flight -= 1
         self.dispatches.record(Dispatch(route.key, connection_id, event, True, status, response))
         return status, response
+
+    def _call_from_outside(
+        self, label: str, event: dict[str, Any]
+    ) -> tuple[int, dict[str, Any] | None]:
+        # A client waits for its $connect and its messages; nobody waits for a $disconnect
+        # ("executed after the connection is closed").
+        waited = event["requestContext"].get("eventType") != "DISCONNECT"
+        clock = self.functions.clock
+        with self._invocations:
+            began = clock.timer()
+            delay = self.faults.delay_seconds
+            if delay and waited:
+                # Before the function starts: the client waits, the function's Duration and
+                # its timers do not include it (a long init, API Gateway, the network).
+                clock.stall(delay)
+            answer = self.functions.call(label, event)
+            if waited:
+                self.waited_seconds += clock.timer() - began
+            return answer
 
     def _call(self, label: str, event: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
         with self._invocations:
             return self.functions.call(label, event)
-
-    # -- @connections (`local_run.connections_api.Connections`, from its server threads) ------
-
-    def post(self, connection_id: str, data: bytes) -> None:
-        self._on_loop(self._post(connection_id, data))
-
-    def info(self, connection_id: str) -> ConnectionInfo:
-        state = self._open(connection_id)
-        client = state.client
-        return ConnectionInfo(
-            client.connected_at_ms / 1000, state.last_active_at, client.source_ip, client.user_agent
-        )
-
-    def delete(self, connection_id: str) -> None:
-        self._on_loop(self._delete(connection_id))
-
-    def _open(self, connection_id: str) -> _Client:
-        with self._lock:
-            state = self._clients.get(connection_id)
-        if state is None or state.closing:
-            raise ConnectionGone(connection_id)
-        return state
-
-    async def _post(self, connection_id: str, data: bytes) -> None:
-        state = self._open(connection_id)
-        try:
-            payload: str | bytes = data.decode("utf-8")  # a text frame, as API Gateway sends
-        except UnicodeDecodeError:
-            payload = data
-        if not await self._reply(state, payload):
-            raise ConnectionGone(connection_id)
-
-    async def _delete(self, connection_id: str) -> None:
-        state = self._open(connection_id)
-        state.closing, state.cause = True, (NORMAL_CLOSURE, "")
-        # Answered at once, as DeleteConnection is; the close handshake and $disconnect follow.
-        self._spawn(state.ws.close(NORMAL_CLOSURE))
-
-    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._tasks.add(task)  # a reference until it is done (the loop keeps weak ones)
-        task.add_done_callback(self._tasks.discard)
-
-    def _on_loop(self, work: Coroutine[Any, Any, None]) -> None:
-        loop = self._loop
-        if loop is None or loop.is_closed():
-            work.close()
-            raise ConnectionGone("the endpoint is not running")
-        future = asyncio.run_coroutine_threadsafe(work, loop)
-        try:
-            future.result(POST_TIMEOUT_SECONDS)
-        except concurrent.futures.TimeoutError:
-            future.cancel()
-            raise ClientBufferFull(
-                f"the client did not take the message within {POST_TIMEOUT_SECONDS:g} s"
-            ) from None
 
 
 def _phrase(status: int) -> str:

@@ -88,6 +88,8 @@ def _published() -> set[str]:
     platform.dynamodb_call(0.0, "GetItem", ["t"], "ThrottlingException", 400)
     platform.dynamodb_call(0.0, "PutItem", ["t"], "ThrottlingException", 400)
     platform.dynamodb_call(0.0, "PutItem", ["t"], "InternalServerError", 500)
+    platform.synthetics(0.0, "SuccessPercent", 100.0, {"CanaryName": "c"})
+    platform.synthetics(0.0, "Duration", 1.0, {"CanaryName": "c"})
     stores = [platform.store, *(platform.api_store(r) for r in READINGS)]
     sent = (
         Notification(0.0, "a", AlarmState.ALARM, "topic", delivered=True),

@@ -43,6 +43,12 @@ def test_every_phase_fires_exactly_its_alarms_and_every_alarm_fires(
     )
     fired = fired_by_phase(evaluation, result, STACK)
     assert fired == {p.name: set(p.expected) for p in PHASES}
+    # The canary runs in every phase, and passes in every phase but those whose fault
+    # reaches every user (the unreachable ones page through it).
+    for span in result.spans:
+        runs = [r for r in result.canary_runs if span.start <= r.at < span.end]
+        assert runs, span.phase.name
+        assert all(r.passed == span.phase.canary_passes for r in runs), (span.phase.name, runs)
     every = {alarm_key(a.name, STACK) for a in alarms.all_alarms()}
     assert set().union(*fired.values()) == every
 

@@ -316,16 +316,16 @@ def test_a_refusing_endpoint_and_a_broken_connect_route_refuse_every_upgrade(
     endpoint: WebSocketEndpoint,
 ) -> None:
     async def scenario() -> None:
-        endpoint.refuse_connections(True)
+        endpoint.faults.refuse_connections(True)
         try:
             assert await refused(client_url(endpoint, new_session(), "speaker", "r1")) == 503
         finally:
-            endpoint.refuse_connections(False)
-        endpoint.break_route(CONNECT)
+            endpoint.faults.refuse_connections(False)
+        endpoint.faults.break_route(CONNECT)
         try:
             assert await refused(client_url(endpoint, new_session(), "speaker", "b1")) == 500
         finally:
-            endpoint.break_route(CONNECT, broken=False)
+            endpoint.faults.break_route(CONNECT, broken=False)
         assert not connect_of(endpoint, "b1").invoked
         speaker, _ = await join(endpoint, new_session(), "speaker")
         await speaker.close()
@@ -338,11 +338,11 @@ def test_a_broken_message_route_answers_internal_server_error_without_invoking(
 ) -> None:
     async def scenario() -> None:
         speaker, connection_id = await join(endpoint, new_session(), "speaker")
-        endpoint.break_route("getSessionStatus")
+        endpoint.faults.break_route("getSessionStatus")
         try:
             answer = await ask(speaker, {"action": "getSessionStatus"})
         finally:
-            endpoint.break_route("getSessionStatus", broken=False)
+            endpoint.faults.break_route("getSessionStatus", broken=False)
         assert answer["message"] == "Internal server error"
         dispatch = endpoint.dispatches.wait_for(
             lambda d: d.connection_id == connection_id and d.route_key == "getSessionStatus"

@@ -40,6 +40,11 @@ class ManagementApiStub(LoopbackServer):
         self.on_request: Callable[[], None] | None = None
         # Called with the connection id after each message delivered (a POST answered 200).
         self.on_delivered: Callable[[str], None] | None = None
+        # Connections another stand-in of the same API owns (the local WebSocket endpoint's
+        # real clients): called with (method, connection id, headers, body) after
+        # `on_request` (one API: its faults reach every caller), its Reply answers the
+        # request; None leaves the id to this stub.
+        self.elsewhere: Callable[[str, str, Message, bytes], Reply | None] | None = None
         self._posted: dict[str, list[bytes]] = {}
         self.deleted: list[str] = []
 
@@ -59,6 +64,7 @@ class ManagementApiStub(LoopbackServer):
             self.delay_seconds = 0.0
             self.on_request = None
             self.on_delivered = None
+            self.elsewhere = None
 
     # -- the server --------------------------------------------------------------------------
 
@@ -71,6 +77,10 @@ class ManagementApiStub(LoopbackServer):
             time.sleep(self.delay_seconds)
         if self.on_request is not None:
             self.on_request()
+        if self.elsewhere is not None:
+            answered = self.elsewhere(method, connection_id, headers, body)
+            if answered is not None:
+                return answered
         with self._lock:
             failure = self.failures.get(connection_id)
             if connection_id in self.gone:
