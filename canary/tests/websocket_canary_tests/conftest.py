@@ -17,7 +17,7 @@ from local_run.local_names import STACK_NAME
 from local_run.scenario import aligned_start
 from local_run.serve import endpoint_on
 from local_run.sim_clock import SimClock
-from local_run.stack_alarms import synthesized_template
+from local_run.stack_alarms import synthesized_routes
 from local_run.websocket_endpoint import WebSocketEndpoint
 from local_run.websocket_routes import RouteTable
 from shared_metrics.testing.hypothesis_profiles import register as register_hypothesis_profiles
@@ -25,7 +25,7 @@ from shared_metrics.testing.hypothesis_profiles import register as register_hypo
 
 @pytest.fixture(scope="session")
 def routes() -> RouteTable:
-    return RouteTable.from_template(*synthesized_template(STACK_NAME))
+    return synthesized_routes(STACK_NAME)
 
 
 @pytest.fixture(scope="module")

@@ -51,6 +51,9 @@ def test_the_app_exits_with_the_message_instead_of_a_jsii_traceback(
     [
         ("INFRA_CRITICAL_URLS", "http://hooks.example.com/x", "INFRA_CRITICAL_URLS"),
         ("INFRA_ACCOUNT_CONCURRENCY", "lots", "must be a positive integer"),
+        ("INFRA_CANARY_SCHEDULE_MINUTES", "often", "must be a whole number of minutes"),
+        ("INFRA_CANARY_SCHEDULE_MINUTES", "4", "every 5..60 minutes"),
+        ("INFRA_CANARY_URL", "https://live.example.com/prod", "must be the wss:// URL"),
     ],
 )
 def test_a_bad_setting_exits_2_with_its_name(
@@ -64,4 +67,5 @@ def test_a_bad_setting_exits_2_with_its_name(
     monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "cdk.out"))
     monkeypatch.setenv(variable, value)
     assert app.main() == 2
-    assert message in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert variable in err and message in err

@@ -142,29 +142,6 @@ def _dist(root: Path) -> Path:
     return root
 
 
-@pytest.mark.parametrize(
-    ("variable", "value", "message"),
-    [
-        ("INFRA_CANARY_SCHEDULE_MINUTES", "often", "must be a whole number of minutes"),
-        ("INFRA_CANARY_SCHEDULE_MINUTES", "4", "every 5..60 minutes"),
-        ("INFRA_CANARY_URL", "https://live.example.com/prod", "must be the wss:// URL"),
-    ],
-)
-def test_bad_canary_settings_exit_2_naming_the_setting(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-    variable: str,
-    value: str,
-    message: str,
-) -> None:
-    monkeypatch.setenv("CDK_OUTDIR", str(tmp_path / "cdk.out"))
-    monkeypatch.setenv(variable, value)
-    assert app.main() == 2
-    err = capsys.readouterr().err
-    assert variable in err and message in err
-
-
 def test_without_the_canary_zip_the_app_says_how_to_build_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

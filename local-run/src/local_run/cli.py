@@ -63,8 +63,8 @@ from local_run.stack_alarms import (
     alarms_as_synthesized,
     select_alarms,
     synthesized_alarms,
+    synthesized_routes,
     synthesized_rules,
-    synthesized_template,
     topic_names,
 )
 from local_run.traffic import TICKS_PER_MINUTE
@@ -202,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="synth") as pool:
         selection = pool.submit(_selection, args.stack_name, args.alarm)
         # The canary's endpoint needs the routes before its first run (the same synth).
-        routes = pool.submit(_routes, args.stack_name)
+        routes = pool.submit(synthesized_routes, args.stack_name)
         if not args.no_plot:
             from local_run.plot import load_matplotlib
 
@@ -241,10 +241,6 @@ def _selection(stack_name: str, wanted: Sequence[str]) -> set[str]:
     if error is not None:
         raise AlarmSelectionError(error)
     return only
-
-
-def _routes(stack_name: str) -> RouteTable:
-    return RouteTable.from_template(*synthesized_template(stack_name))
 
 
 def _run(

@@ -38,7 +38,7 @@ def enter_phase(
     functions: LocalFunctions,
     traffic: Traffic,
     api: ManagementApiStub,
-    endpoint: WebSocketEndpoint | None = None,
+    endpoint: WebSocketEndpoint,
 ) -> None:
     """Switch the system to ``phase``: its faults on, every other phase's off."""
     if traffic.stored_states:
@@ -69,12 +69,11 @@ def enter_phase(
         output.extracted = not (phase == "metrics-lost-audio" and label == AUDIO_FN)
     route_lost = phase == "route-broken"
     traffic.deleted_routes = {DELETED_ROUTE} if route_lost else set()
-    if endpoint is not None:
-        endpoint.faults.refuse_connections(phase == "endpoint-unreachable")
-        endpoint.faults.delete_route(DELETED_ROUTE, route_lost)
-        endpoint.faults.delay_from_outside(
-            SLOW_FROM_OUTSIDE_SECONDS if phase == "slow-from-outside" else 0.0
-        )
+    endpoint.faults.refuse_connections(phase == "endpoint-unreachable")
+    endpoint.faults.delete_route(DELETED_ROUTE, route_lost)
+    endpoint.faults.delay_from_outside(
+        SLOW_FROM_OUTSIDE_SECONDS if phase == "slow-from-outside" else 0.0
+    )
     if phase not in ("lambda-throttling", "healthy-surge"):
         for speaker, _ in traffic.crowd_speakers:
             traffic.closed(speaker)

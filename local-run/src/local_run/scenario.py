@@ -172,7 +172,9 @@ def run_scenario(
             )
             result.function_names.update(functions.function_names)
             endpoint = stack.enter_context(
-                WebSocketEndpoint(functions, (routes or _synthesized_routes(stack_name))())
+                WebSocketEndpoint(
+                    functions, routes() if routes else _synthesized_routes(stack_name)
+                )
             )
             api.elsewhere = endpoint.connections_answer
             canary = ScenarioCanary(endpoint, clock, result.platform, stack_name)
@@ -209,13 +211,10 @@ def run_scenario(
     return result
 
 
-def _synthesized_routes(stack_name: str) -> Callable[[], RouteTable]:
-    def routes() -> RouteTable:
-        from local_run.stack_alarms import synthesized_template
+def _synthesized_routes(stack_name: str) -> RouteTable:
+    from local_run.stack_alarms import synthesized_routes  # the CDK synth: only when needed
 
-        return RouteTable.from_template(*synthesized_template(stack_name))
-
-    return routes
+    return synthesized_routes(stack_name)
 
 
 def _delete_tables(store: SessionStore) -> None:

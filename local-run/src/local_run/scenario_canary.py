@@ -24,7 +24,6 @@ which treats missing data as breaching, would start in ALARM.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from infra.canary import DEFAULT_SCHEDULE, canary_name
@@ -65,7 +64,6 @@ class ScenarioCanary:
         *,
         step_timeout: float = DEFAULT_STEP_TIMEOUT_SECONDS,
         real_wait: float = REAL_WAIT_SECONDS,
-        on_run: Callable[[CanaryRun], None] | None = None,
     ) -> None:
         self.endpoint = endpoint
         self.clock = clock
@@ -73,7 +71,6 @@ class ScenarioCanary:
         self.dimensions = {"CanaryName": canary_name(stack_name)}
         self.settings = CanarySettings(endpoint.url, step_timeout)
         self.real_wait = real_wait
-        self.on_run = on_run
         self.runs: list[CanaryRun] = []
 
     def _waited(self) -> float:
@@ -105,6 +102,4 @@ class ScenarioCanary:
         end = self.clock()
         self.platform.synthetics(end, "SuccessPercent", 100.0 if passed else 0.0, self.dimensions)
         self.platform.synthetics(end, "Duration", run.duration_ms, self.dimensions)
-        if self.on_run is not None:
-            self.on_run(run)
         return run

@@ -100,10 +100,10 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
-    from local_run.stack_alarms import synthesized_template
+    from local_run.stack_alarms import synthesized_routes
 
     print("synthesizing the stack (CDK) for its routes ...", file=sys.stderr)
-    routes = RouteTable.from_template(*synthesized_template(args.stack_name))
+    routes = synthesized_routes(args.stack_name)
     log = logging.FileHandler(Path(args.log), mode="w", encoding="utf-8")
     log.setFormatter(logging.Formatter("%(message)s"))
     logging.getLogger().addHandler(log)

@@ -22,6 +22,7 @@ from local_run.alarm_model import TemplateAlarms
 from local_run.contributor_insights import Rule, insight_rules
 from local_run.local_names import LOCAL_API_ID, TABLES, local_topic_name, log_group_name
 from local_run.template_alarms import read_alarms
+from local_run.websocket_routes import RouteTable
 from session_management.store import TableNames
 
 
@@ -64,6 +65,11 @@ def synthesized_template(stack_name: str) -> tuple[Mapping[str, Any], dict[str, 
         if kind == "function"
     }
     return template, functions
+
+
+def synthesized_routes(stack_name: str) -> RouteTable:
+    """The WebSocket API's routes as the synthesized template declares them."""
+    return RouteTable.from_template(*synthesized_template(stack_name))
 
 
 def alarms_as_synthesized(stack_name: str) -> TemplateAlarms:

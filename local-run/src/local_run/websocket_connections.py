@@ -13,7 +13,7 @@ import concurrent.futures
 import threading
 import time
 import urllib.parse
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from email.message import Message
 from typing import Any
@@ -54,6 +54,8 @@ class EndpointConnections:
     stage: Stage
     _api: ConnectionsApi
     _loop: asyncio.AbstractEventLoop | None
+    # The endpoint's: a message to a client, False when it is gone.
+    _reply: Callable[[OpenConnection, str | bytes], Awaitable[bool]]
 
     def __init__(self) -> None:
         self._clients: dict[str, OpenConnection] = {}
@@ -62,9 +64,6 @@ class EndpointConnections:
         self._issued: set[str] = set()  # every connection id this endpoint has given out
         self._in_flight = 0  # invocations running or about to (read by `wait_idle`)
         self._tasks: set[asyncio.Task[Any]] = set()
-
-    async def _reply(self, state: OpenConnection, data: str | bytes) -> bool:
-        raise NotImplementedError
 
     def wait_idle(self, timeout: float) -> None:
         """Return once no connection is open or being made and no invocation runs (the

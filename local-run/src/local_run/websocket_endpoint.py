@@ -363,7 +363,7 @@ class WebSocketEndpoint(EndpointConnections, StartStop):
             self._in_flight += 1
         try:
             status, response = await loop.run_in_executor(
-                self._pool, self._call_from_outside, route.function, event
+                self._pool, self._call, route.function, event
             )
         finally:
             with self._lock:
@@ -371,12 +371,10 @@ class WebSocketEndpoint(EndpointConnections, StartStop):
         self.dispatches.record(Dispatch(route.key, connection_id, event, True, status, response))
         return status, response
 
-    def _call_from_outside(
-        self, label: str, event: dict[str, Any]
-    ) -> tuple[int, dict[str, Any] | None]:
+    def _call(self, label: str, event: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
         # A client waits for its $connect and its messages; nobody waits for a $disconnect
-        # ("executed after the connection is closed").
-        waited = event["requestContext"].get("eventType") != "DISCONNECT"
+        # ("executed after the connection is closed") or the schedule's invocation.
+        waited = event.get("requestContext", {}).get("eventType") in ("CONNECT", "MESSAGE")
         clock = self.functions.clock
         with self._invocations:
             began = clock.timer()
@@ -389,10 +387,6 @@ class WebSocketEndpoint(EndpointConnections, StartStop):
             if waited:
                 self.waited_seconds += clock.timer() - began
             return answer
-
-    def _call(self, label: str, event: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
-        with self._invocations:
-            return self.functions.call(label, event)
 
 
 def _phrase(status: int) -> str:

@@ -30,9 +30,8 @@ from local_run.scenario import aligned_start
 from local_run.scenario_canary import OFFSET_SECONDS, SCHEDULE_SECONDS, ScenarioCanary
 from local_run.serve import endpoint_on
 from local_run.sim_clock import SimClock
-from local_run.stack_alarms import synthesized_template
+from local_run.stack_alarms import synthesized_routes
 from local_run.websocket_endpoint import WebSocketEndpoint
-from local_run.websocket_routes import RouteTable
 from session_management.testing.management_api_stub import ManagementApiStub
 from session_management.websocket_service.events import DEFAULT, DISCONNECT
 from session_management.websocket_service.management_api import ENDPOINT_ENV
@@ -44,7 +43,7 @@ CANARY = {"CanaryName": canary_name(STACK_NAME)}
 
 @pytest.fixture(scope="module")
 def endpoint() -> Iterator[WebSocketEndpoint]:
-    routes = RouteTable.from_template(*synthesized_template(STACK_NAME))
+    routes = synthesized_routes(STACK_NAME)
     with (
         local_backend(None) as url,
         endpoint_on(Backend(url), routes, SimClock(aligned_start(0))) as ep,

@@ -37,7 +37,7 @@ from local_run.metric_source import MotoBackendSource
 from local_run.scenario import aligned_start
 from local_run.serve import endpoint_on
 from local_run.sim_clock import SimClock
-from local_run.stack_alarms import synthesized_alarms, synthesized_template
+from local_run.stack_alarms import synthesized_alarms, synthesized_routes
 from local_run.traffic import OVERSIZE_CHUNK
 from local_run.websocket_endpoint import WebSocketEndpoint
 from local_run.websocket_limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, TokenBucket
@@ -52,7 +52,7 @@ TIMEOUT = 60.0  # for any one wait: room for a machine several times slower than
 
 @pytest.fixture(scope="module")
 def routes() -> RouteTable:
-    return RouteTable.from_template(*synthesized_template(STACK_NAME))
+    return synthesized_routes(STACK_NAME)
 
 
 @pytest.fixture(scope="module")
