@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from audio_transcription.audio_chunk import MAX_CHUNK_BYTES
-from session_management.websocket_service.env_config import positive_int
+from websocket_service.env_config import positive_int
 
 # 8 seconds of PCM16 mono 16 kHz: rides out a Transcribe reconnect, bounds Lambda memory
 # (32 sessions x 256 KiB = 8 MiB).

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from session_management.session_ids import SESSION_ID_PATTERN
-from session_management.websocket_service.events import RequestError
+from websocket_service.events import RequestError
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False

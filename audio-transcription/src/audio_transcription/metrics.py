@@ -17,8 +17,8 @@ from audio_transcription.metrics_spec import (
     TRANSCRIBE_STREAM_INIT_LATENCY,
     closed,
 )
-from session_management.websocket_service.service_metrics import ServiceMetrics
 from shared_metrics import Timer
+from websocket_service.service_metrics import ServiceMetrics
 
 
 class AudioMetrics(ServiceMetrics):

@@ -4,13 +4,14 @@ are written. The emitter (`audio_transcription.metrics`), the alarms and the das
 Dimension policy as in `session_management.metrics_spec`: the aggregate series always, plus
 one low-cardinality dimension from a closed set where it helps; session ids only as EMF log
 properties. The metrics every WebSocket service publishes are declared once in
-`session_management.websocket_service.specs` and re-exported here; `HANDLERS` names this
+`websocket_service.specs` and re-exported here; `HANDLERS` names this
 service's handlers.
 """
 
 from __future__ import annotations
 
-from session_management.websocket_service.specs import (
+from shared_metrics import MetricSpec, Unit
+from websocket_service.specs import (
     COMMON_ALARMED,
     COMMON_SPECS,
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
@@ -20,7 +21,6 @@ from session_management.websocket_service.specs import (
     RATE_LIMIT_VIOLATIONS,
     closed,
 )
-from shared_metrics import MetricSpec, Unit
 
 NAMESPACE = "AudioTranscription/WebSocket"
 

@@ -24,7 +24,7 @@ from audio_transcription.transcriber import (
     TranscriptionError,
     TranscriptionStream,
 )
-from session_management.websocket_service.structured_logging import log_json
+from websocket_service.structured_logging import log_json
 
 # Open streams per environment; the least recently used is closed beyond that.
 DEFAULT_MAX_STREAMS = 8

@@ -21,7 +21,7 @@ from audio_transcription.processing import AudioProcessor
 from audio_transcription.transcriber import InProcessTranscriber, StreamSettings
 from session_management.backend import sessions_from_env
 from session_management.store import SessionStore
-from session_management.websocket_service.services import WebSocketServices
+from websocket_service.services import WebSocketServices
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False

@@ -18,10 +18,10 @@ from session_management import metrics_spec as session_spec
 from session_management.metrics import SessionMetrics
 from session_management.services import SessionServices
 from session_management.testing import fixtures
-from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import SMALL_RATE_LIMITS, LocalAws
 from shared_metrics.sinks.memory import MemorySink
 from shared_metrics.testing.hypothesis_profiles import register as register_hypothesis_profiles
+from websocket_service.testing.fake_clock import FakeClock
 
 local_aws = fixtures.local_aws
 aws = fixtures.aws

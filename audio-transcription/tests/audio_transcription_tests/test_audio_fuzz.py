@@ -16,9 +16,9 @@ from audio_transcription.handlers import audio_processor
 from audio_transcription.metrics_spec import DROP_REASONS
 from audio_transcription.services import AudioServices
 from session_management.testing.local_aws import LocalAws
-from session_management.testing.metric_snapshot import counted
-from session_management.websocket_service.rate_limit import RateLimitPolicy
 from shared_metrics.sinks.memory import MemorySink
+from websocket_service.rate_limit import RateLimitPolicy
+from websocket_service.testing.metric_snapshot import counted
 
 GENEROUS = RateLimitPolicy(per_window={"control": 10**9, "audio": 10**9, "status": 10**9})
 

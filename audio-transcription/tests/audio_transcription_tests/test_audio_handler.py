@@ -14,18 +14,18 @@ from audio_transcription.testing.pcm import send_audio_body, tone
 from audio_transcription.transcriber import InProcessTranscriber
 from session_management.handlers import connection, session_status
 from session_management.services import SessionServices
-from session_management.testing.events import (
+from session_management.testing.local_aws import SMALL_RATE_LIMITS, TABLES, LocalAws
+from shared_metrics.sinks.memory import MemorySink
+from shared_metrics.testing.emf_reader import read_datapoints
+from websocket_service.handler_guard import LambdaHandler
+from websocket_service.testing.events import (
     connect_event,
     message_event,
     response_body,
     websocket_event,
 )
-from session_management.testing.fake_clock import FakeClock
-from session_management.testing.local_aws import SMALL_RATE_LIMITS, TABLES, LocalAws
-from session_management.testing.metric_snapshot import counted, sample_counts
-from session_management.websocket_service.handler_guard import LambdaHandler
-from shared_metrics.sinks.memory import MemorySink
-from shared_metrics.testing.emf_reader import read_datapoints
+from websocket_service.testing.fake_clock import FakeClock
+from websocket_service.testing.metric_snapshot import counted, sample_counts
 
 CHUNK = tone(1600)  # 100 ms of audio
 LISTENERS = ["listener-1", "listener-2"]

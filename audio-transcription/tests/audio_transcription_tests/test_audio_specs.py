@@ -7,8 +7,8 @@ import pytest
 
 from audio_transcription import metrics_spec
 from session_management import metrics_spec as session_spec
-from session_management.websocket_service import specs as common_specs
 from shared_metrics import Unit
+from websocket_service import specs as common_specs
 
 REQUIRED = {
     "AudioChunksReceived": (Unit.COUNT, [()]),

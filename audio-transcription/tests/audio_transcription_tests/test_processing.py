@@ -6,8 +6,8 @@ from __future__ import annotations
 from audio_transcription.processing import AudioProcessor
 from audio_transcription.testing.pcm import tone
 from audio_transcription.transcriber import InProcessTranscriber
-from session_management.testing.metric_snapshot import counted, sample_counts
 from shared_metrics.sinks.memory import MemorySink
+from websocket_service.testing.metric_snapshot import counted, sample_counts
 
 CHUNK = tone(1600)
 BIG = tone(16384)  # 32 KiB: four fill the test buffer

@@ -15,8 +15,8 @@ from audio_transcription.metrics_spec import TRANSCRIBE_ERROR_TYPES, closed
 from audio_transcription.services import transcriber_from_env
 from audio_transcription.transcribe_adapter import AmazonTranscribeStreaming, error_type_of
 from audio_transcription.transcriber import TranscriptionError
-from session_management.testing.management_api_stub import ManagementApiStub
 from shared_metrics.testing.aws_emulator import unused_loopback_url
+from websocket_service.testing.management_api_stub import ManagementApiStub
 
 
 @pytest.fixture(autouse=True)

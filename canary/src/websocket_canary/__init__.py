@@ -18,7 +18,7 @@ within its own timeout, a failure naming the step and what went wrong.
 | `handler`    | the Synthetics entry point ``handler(event, context)``                     |
 | `__main__`   | ``python -m websocket_canary URL``: the same check from a terminal         |
 
-Its sessions are named ``canary-<hex>`` (`session_management.websocket_service.
+Its sessions are named ``canary-<hex>`` (`websocket_service.
 synthetic_traffic`): the handlers mark their EMF events, and the drill-down rules leave them
 out. The code runs on Python 3.12 (the Synthetics runtime) as well as on the repository's
 3.13, and imports nothing of the services but two leaves of vocabulary (route names, the

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from session_management.websocket_service.synthetic_traffic import SYNTHETIC_SESSION_PREFIX
 from websocket_canary import protocol
 from websocket_canary.connection import CanaryConnection
 from websocket_canary.settings import CanarySettings
@@ -37,6 +36,7 @@ from websocket_canary.steps import (
     CanaryFailure,
     StepTiming,
 )
+from websocket_service.synthetic_traffic import SYNTHETIC_SESSION_PREFIX
 
 Log = Callable[[str], None]
 

@@ -20,8 +20,6 @@ from local_run.serve import endpoint_on
 from local_run.sim_clock import SimClock
 from local_run.websocket_endpoint import WebSocketEndpoint
 from local_run.websocket_routes import RouteTable
-from session_management.websocket_service.events import CONNECT, DISCONNECT
-from session_management.websocket_service.synthetic_traffic import SYNTHETIC_SESSION_PREFIX
 from websocket_canary.check import CheckResult, run_check
 from websocket_canary.protocol import CHUNK_SAMPLES
 from websocket_canary.settings import CanarySettings
@@ -33,6 +31,8 @@ from websocket_canary.steps import (
     STEPS,
     CanaryFailure,
 )
+from websocket_service.events import CONNECT, DISCONNECT
+from websocket_service.synthetic_traffic import SYNTHETIC_SESSION_PREFIX
 
 # The step timeout, on the endpoint's simulated clock (what the requests waited for the
 # functions), so no verdict here depends on how busy the machine is.

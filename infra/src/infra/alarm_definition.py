@@ -14,8 +14,8 @@ import enum
 from dataclasses import dataclass
 from datetime import timedelta
 
-from session_management.websocket_service.specs import HANDLER_INVOCATIONS, LAMBDA_ERRORS
 from shared_metrics import MetricSpec, Unit
+from websocket_service.specs import HANDLER_INVOCATIONS, LAMBDA_ERRORS
 
 
 class Severity(enum.Enum):

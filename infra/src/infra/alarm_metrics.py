@@ -42,12 +42,12 @@ from infra.alarm_resources import (
     MonitoredFunction,
 )
 from infra.services import MonitoredService
-from session_management.websocket_service.specs import (
+from shared_metrics import MetricSpec
+from websocket_service.specs import (
     ERROR_RESPONSES,
     HANDLER_INVOCATIONS,
     LAMBDA_ERRORS,
 )
-from shared_metrics import MetricSpec
 
 
 # Metric math: percentages that are 0, not an error, when nothing happened. The ids get a

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from infra.alarm_definition import Limit, Severity
-from session_management.websocket_service.specs import DYNAMODB_OPERATIONS, OTHER
+from websocket_service.specs import DYNAMODB_OPERATIONS, OTHER
 
 # AWS namespaces of the platform metrics.
 LAMBDA_NAMESPACE = "AWS/Lambda"

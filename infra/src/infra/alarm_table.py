@@ -63,7 +63,7 @@ from session_management.metrics_spec import (
     CONTROL_MESSAGE_LATENCY,
     LISTENER_NOTIFICATION_FAILURES,
 )
-from session_management.websocket_service.specs import (
+from websocket_service.specs import (
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
     DYNAMODB_ERRORS,
     RATE_LIMIT_VIOLATIONS,

@@ -26,12 +26,12 @@ from audio_transcription.handlers import audio_processor
 from audio_transcription.metrics_spec import AUDIO_CHUNKS_DROPPED, AUDIO_PROCESSING_LATENCY
 from session_management.handlers import connection, session_status
 from session_management.metrics_spec import LISTENER_NOTIFICATION_FAILURES
-from session_management.websocket_service.service_metrics import (
+from websocket_service.service_metrics import (
     CONNECTION_ID_PROPERTY,
     SESSION_ID_PROPERTY,
 )
-from session_management.websocket_service.specs import RATE_LIMIT_VIOLATIONS
-from session_management.websocket_service.synthetic_traffic import SYNTHETIC_PROPERTY
+from websocket_service.specs import RATE_LIMIT_VIOLATIONS
+from websocket_service.synthetic_traffic import SYNTHETIC_PROPERTY
 
 CONNECTION = connection.HANDLER_NAME
 SESSION_STATUS = session_status.HANDLER_NAME

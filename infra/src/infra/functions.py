@@ -1,7 +1,7 @@
 """The Lambda functions, as data: handler, routes, zip, and exactly what each may touch.
 
 The DynamoDB actions per table follow what each handler's code calls (see
-`session_management.store` and `session_management.websocket_service.rate_limit`); a test
+`session_management.store` and `websocket_service.rate_limit`); a test
 drives the real handlers and checks every DynamoDB call they make against these grants.
 Transactions need the IAM action of each item (a ``Put`` needs ``PutItem``, a
 ``ConditionCheck`` needs ``ConditionCheckItem``): there is no IAM action for
@@ -27,7 +27,7 @@ from infra.services import AUDIO_TRANSCRIPTION, SESSION_MANAGEMENT, MonitoredSer
 from session_management import store
 from session_management.handlers import connection, session_status
 from session_management.routes import CONTROL_ACTIONS, GET_SESSION_STATUS
-from session_management.websocket_service.events import CONNECT, DEFAULT, DISCONNECT
+from websocket_service.events import CONNECT, DEFAULT, DISCONNECT
 
 # Where Pants's zip layout puts the entry point.
 ZIP_HANDLER = "lambda_function.handler"

@@ -25,7 +25,7 @@ from typing import Any
 from audio_transcription import metrics_spec as audio
 from infra.services import AUDIO_TRANSCRIPTION, SERVICES, SESSION_MANAGEMENT, MonitoredService
 from session_management import metrics_spec as session
-from session_management.websocket_service import specs as common
+from websocket_service import specs as common
 
 # (namespace, metric name, ((dimension, value), ...) sorted)
 Series = tuple[str, str, tuple[tuple[str, str], ...]]

@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from audio_transcription.routes import SEND_AUDIO
 from infra.monitoring_inventory import HOURS_PER_MONTH, Inventory
 from session_management.routes import CONTROL_ACTIONS, END_SESSION, GET_SESSION_STATUS
-from session_management.websocket_service.events import CONNECT, DISCONNECT
+from websocket_service.events import CONNECT, DISCONNECT
 
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 

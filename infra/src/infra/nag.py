@@ -15,7 +15,7 @@ from aws_cdk import Acknowledgment, Stack, Validations
 from constructs import Construct
 
 from infra.canary import ARTIFACTS_PREFIX, WebSocketCanary
-from session_management.websocket_service.events import CONNECT
+from websocket_service.events import CONNECT
 
 # Not `typing.TYPE_CHECKING`: one convention across the repository (the handlers avoid
 # importing typing).

@@ -60,9 +60,9 @@ from infra.functions import (
 from infra.nag import acknowledge_findings
 from infra.subscribers import Subscribers
 from session_management import store
-from session_management.websocket_service.dynamodb import TTL_ATTRIBUTE
-from session_management.websocket_service.events import CONNECT, DISCONNECT
-from session_management.websocket_service.management_api import ENDPOINT_ENV
+from websocket_service.dynamodb import TTL_ATTRIBUTE
+from websocket_service.events import CONNECT, DISCONNECT
+from websocket_service.management_api import ENDPOINT_ENV
 
 # Lambda runtime: the one the zips are built for (python_awslambda runtime="python3.13" and
 # the repository's interpreter constraints; the audio zip carries cp313 native wheels).

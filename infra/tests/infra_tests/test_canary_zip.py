@@ -22,8 +22,8 @@ from websocket_canary_tests.interpreters import find_python
 FIRST_PARTY = {
     "session_management/__init__.py",
     "session_management/routes.py",
-    "session_management/websocket_service/__init__.py",
-    "session_management/websocket_service/synthetic_traffic.py",
+    "websocket_service/__init__.py",
+    "websocket_service/synthetic_traffic.py",
     "audio_transcription/__init__.py",
     "audio_transcription/routes.py",
 }

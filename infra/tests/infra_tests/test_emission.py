@@ -36,18 +36,18 @@ from session_management import metrics_spec as session_spec
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
 from session_management.services import SessionServices
-from session_management.testing.events import (
+from session_management.testing.local_aws import TABLES, LocalAws
+from shared_metrics import MetricsEmitter
+from shared_metrics.sinks.memory import MemorySink
+from websocket_service.management_api import ManagementApi, ManagementApiFactory
+from websocket_service.rate_limit import RateLimitPolicy
+from websocket_service.testing.events import (
     connect_event,
     message_event,
     scheduled_event,
     websocket_event,
 )
-from session_management.testing.fake_clock import FakeClock
-from session_management.testing.local_aws import TABLES, LocalAws
-from session_management.websocket_service.management_api import ManagementApi, ManagementApiFactory
-from session_management.websocket_service.rate_limit import RateLimitPolicy
-from shared_metrics import MetricsEmitter
-from shared_metrics.sinks.memory import MemorySink
+from websocket_service.testing.fake_clock import FakeClock
 
 # Small limits: floods are refused after a few messages, and closed after two refusals.
 POLICY = RateLimitPolicy(

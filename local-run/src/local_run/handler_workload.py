@@ -33,19 +33,19 @@ from session_management import metrics_spec as session_spec
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
 from session_management.services import SessionServices
-from session_management.testing.events import (
+from session_management.testing.local_aws import LocalAws
+from shared_metrics import MetricsEmitter
+from shared_metrics.series import SeriesBatch
+from shared_metrics.sinks.base import MetricSink, PublishResult, total_datapoints
+from websocket_service.management_api import ManagementApi, ManagementApiFactory
+from websocket_service.testing.events import (
     connect_event,
     disconnect_event,
     message_event,
     scheduled_event,
     websocket_event,
 )
-from session_management.testing.fake_clock import FakeClock
-from session_management.testing.local_aws import LocalAws
-from session_management.websocket_service.management_api import ManagementApi, ManagementApiFactory
-from shared_metrics import MetricsEmitter
-from shared_metrics.series import SeriesBatch
-from shared_metrics.sinks.base import MetricSink, PublishResult, total_datapoints
+from websocket_service.testing.fake_clock import FakeClock
 
 WORKLOAD_PATH = Path("shared-metrics/benchmarks/handler_workload.json")
 CHUNK = tone(1600)  # 100 ms of PCM16 at 16 kHz

@@ -62,12 +62,12 @@ from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
 from session_management.services import SessionServices
 from session_management.store import SessionStore
-from session_management.websocket_service.events import CONNECT
-from session_management.websocket_service.management_api import ManagementApi, ManagementApiFactory
-from session_management.websocket_service.rate_limit import RateLimiter, RateLimitPolicy
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.cloudwatch import CloudWatchSink
 from shared_metrics.testing.fault_proxy import FaultProxy
+from websocket_service.events import CONNECT
+from websocket_service.management_api import ManagementApi, ManagementApiFactory
+from websocket_service.rate_limit import RateLimiter, RateLimitPolicy
 
 SPECS_BY_LABEL = {f.label: f for f in FUNCTIONS}
 

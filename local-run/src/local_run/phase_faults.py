@@ -30,7 +30,7 @@ from local_run.phases import (
 )
 from local_run.traffic import Traffic
 from local_run.websocket_endpoint import WebSocketEndpoint
-from session_management.testing.management_api_stub import ManagementApiStub
+from websocket_service.testing.management_api_stub import ManagementApiStub
 
 
 def enter_phase(

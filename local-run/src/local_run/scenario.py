@@ -54,9 +54,9 @@ from local_run.traffic import TICK_SECONDS, TICKS_PER_MINUTE, Traffic
 from local_run.websocket_endpoint import WebSocketEndpoint
 from local_run.websocket_routes import RouteTable
 from session_management.store import SessionStore
-from session_management.testing.management_api_stub import ManagementApiStub
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
 from shared_metrics.testing.fault_proxy import FaultProxy
+from websocket_service.testing.management_api_stub import ManagementApiStub
 
 # CloudWatch turns the functions' EMF lines into metrics in the background: the run hands
 # each function's datapoints of a simulated minute to CloudWatch in one PutMetricData (each

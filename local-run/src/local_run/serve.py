@@ -30,8 +30,8 @@ from local_run.sim_clock import SimClock
 from local_run.wall_clock import WallClock
 from local_run.websocket_endpoint import WebSocketEndpoint
 from local_run.websocket_routes import RouteTable
-from session_management.websocket_service.management_api import ENDPOINT_ENV
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
+from websocket_service.management_api import ENDPOINT_ENV
 
 DEFAULT_PORT = 8765
 DEFAULT_LOG = "local-run-serve.log"

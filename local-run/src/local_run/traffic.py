@@ -30,15 +30,15 @@ from local_run.phases import (
 )
 from session_management.routes import GET_SESSION_STATUS
 from session_management.store import SessionStore
-from session_management.testing.events import (
+from websocket_service.events import DEFAULT
+from websocket_service.testing.events import (
     connect_event,
     disconnect_event,
     message_event,
     scheduled_event,
     websocket_event,
 )
-from session_management.testing.management_api_stub import ManagementApiStub
-from session_management.websocket_service.events import DEFAULT
+from websocket_service.testing.management_api_stub import ManagementApiStub
 
 TICK_SECONDS = 5
 DEFAULT_FN = next(f.label for f in FUNCTIONS if DEFAULT in f.routes)  # the $default route's

@@ -91,9 +91,9 @@ from local_run.websocket_limits import (
     expiry,
 )
 from local_run.websocket_routes import Route, RouteTable
-from session_management.testing.events import scheduled_event
-from session_management.websocket_service.events import CONNECT
 from shared_metrics.testing.lifecycle import StartStop
+from websocket_service.events import CONNECT
+from websocket_service.testing.events import scheduled_event
 
 CONNECT_TIMEOUT_SECONDS = 60.0  # the $connect invocation runs inside the upgrade request
 LIMIT_RECHECK_SECONDS = 5.0  # a shortened idle timeout or duration limit applies this soon

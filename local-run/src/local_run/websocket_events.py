@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from session_management.websocket_service.events import CONNECT, DISCONNECT
+from websocket_service.events import CONNECT, DISCONNECT
 
 
 @dataclass(frozen=True)

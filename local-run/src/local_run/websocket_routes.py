@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from session_management.websocket_service.events import CONNECT, DEFAULT, DISCONNECT
+from websocket_service.events import CONNECT, DEFAULT, DISCONNECT
 
 # "For WebSocket-based APIs, the expression should be of the form
 # `$request.body.{path_to_body_element}`" (wrapped in ${...} or not).

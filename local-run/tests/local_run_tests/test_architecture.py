@@ -3,8 +3,9 @@
 Pants checks which package may depend on which (the dependency rules in each project's BUILD
 file). These tests check the rest of what the layout promises (README, "Layout"), read from
 the source files themselves: no import cycle between first-party modules, counting imports
-under TYPE_CHECKING and inside functions (a reader follows those too), and no source module
-over 450 lines.
+under TYPE_CHECKING and inside functions (a reader follows those too), and no runaway module.
+Modules are shaped by what they hold, not by a line budget; the ceiling only catches a file
+that has grown to hold several concepts at once.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from pathlib import Path
 
 import pytest
 
-MAX_MODULE_LINES = 450
-PROJECTS = ("shared-metrics", "session-management", "audio-transcription", "infra", "local-run")
+MAX_MODULE_LINES = 1000
+PROJECTS = (
+    "shared-metrics",
+    "websocket-service",
+    "session-management",
+    "audio-transcription",
+    "canary",
+    "infra",
+    "local-run",
+)
 
 
 def _build_root() -> Path:
@@ -125,9 +134,10 @@ def test_the_sources_are_all_here(modules: dict[str, Path]) -> None:
     # Without the sources in the sandbox the checks below would pass on nothing.
     for module in (
         "shared_metrics.sinks.emf",
-        "session_management.websocket_service.events",
+        "websocket_service.events",
         "session_management.handlers.connection",
         "audio_transcription.handlers.audio_processor",
+        "websocket_canary.check",
         "infra.app",
         "local_run.cli",
         "metrics_benchmark",
@@ -140,7 +150,7 @@ def test_no_import_cycle_between_first_party_modules(modules: dict[str, Path]) -
     assert import_cycles(import_graph(modules)) == []
 
 
-def test_no_source_module_is_over_450_lines(modules: dict[str, Path]) -> None:
+def test_no_source_module_is_a_runaway(modules: dict[str, Path]) -> None:
     sizes = {name: len(path.read_text().splitlines()) for name, path in modules.items()}
     assert {name: n for name, n in sizes.items() if n > MAX_MODULE_LINES} == {}
 
@@ -169,10 +179,14 @@ def test_an_acyclic_graph_has_no_cycle() -> None:
     assert import_cycles({**graph, "c": {"d"}}) == [["a", "b", "c", "d"]]
 
 
-def test_the_package_init_the_websocket_service_rule_admits_imports_nothing(
-    modules: dict[str, Path],
+@pytest.mark.parametrize(
+    "package", ["websocket_service", "session_management", "audio_transcription"]
+)
+def test_the_package_inits_the_canary_rule_admits_import_nothing(
+    modules: dict[str, Path], package: str
 ) -> None:
-    # websocket_service/BUILD lets it depend on session_management/__init__.py (Python runs a
-    # package's __init__ first); an import there would slip the session domain past the rule.
-    tree = ast.parse(modules["session_management"].read_text())
+    # canary/BUILD lets the script depend on these packages' __init__.py (Python runs a
+    # package's __init__ before any of its modules); an import there would slip the rest of
+    # the package past the rule and into the canary's zip.
+    tree = ast.parse(modules[package].read_text())
     assert [n for n in ast.walk(tree) if isinstance(n, ast.Import | ast.ImportFrom)] == []

@@ -21,9 +21,9 @@ from local_run.local_names import function_name, log_group_name
 from local_run.stack_alarms import synthesized_rules
 from session_management.metrics import SessionMetrics
 from session_management.metrics_spec import NAMESPACE as SESSION_NAMESPACE
-from session_management.websocket_service.synthetic_traffic import SYNTHETIC_SESSION_PREFIX
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.emf import EmfSink
+from websocket_service.synthetic_traffic import SYNTHETIC_SESSION_PREFIX
 
 STACK = "ws-drill"
 CANARY = f"{SYNTHETIC_SESSION_PREFIX}00000000000000aa"

@@ -50,10 +50,10 @@ from local_run.platform_metrics import (
     PlatformMetrics,
 )
 from local_run.sim_clock import SimClock, SimDeadlineWatch
-from session_management.testing.events import connect_event, message_event
 from shared_metrics import MetricsEmitter, MetricSpec, Unit
 from shared_metrics.sinks.memory import MemorySink
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
+from websocket_service.testing.events import connect_event, message_event
 
 T0 = 1_800_000_000.0  # a 5-minute boundary
 SPEC_BY_LABEL = {f.label: f for f in FUNCTIONS}

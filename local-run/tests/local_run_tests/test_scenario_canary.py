@@ -32,9 +32,9 @@ from local_run.serve import endpoint_on
 from local_run.sim_clock import SimClock
 from local_run.stack_alarms import synthesized_routes
 from local_run.websocket_endpoint import WebSocketEndpoint
-from session_management.testing.management_api_stub import ManagementApiStub
-from session_management.websocket_service.events import DEFAULT, DISCONNECT
-from session_management.websocket_service.management_api import ENDPOINT_ENV
+from websocket_service.events import DEFAULT, DISCONNECT
+from websocket_service.management_api import ENDPOINT_ENV
+from websocket_service.testing.management_api_stub import ManagementApiStub
 
 WAITED_REQUESTS = 5  # speaker and listener upgrades, setVolume, sendAudio, endSession
 STEP_TIMEOUT = 5.0  # the canary's default step timeout (websocket_canary.settings)

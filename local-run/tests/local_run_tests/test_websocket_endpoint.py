@@ -43,8 +43,8 @@ from local_run.websocket_endpoint import WebSocketEndpoint
 from local_run.websocket_limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, TokenBucket
 from local_run.websocket_routes import RouteTable
 from session_management.store import SessionStore
-from session_management.websocket_service.events import CONNECT, DEFAULT, DISCONNECT, parse_event
-from session_management.websocket_service.management_api import ENDPOINT_ENV
+from websocket_service.events import CONNECT, DEFAULT, DISCONNECT, parse_event
+from websocket_service.management_api import ENDPOINT_ENV
 
 T = TypeVar("T")
 TIMEOUT = 60.0  # for any one wait: room for a machine several times slower than a quiet one

@@ -25,7 +25,7 @@ from local_run.websocket_events import (
 )
 from local_run.websocket_limits import DURATION, IDLE, TokenBucket, expiry
 from local_run.websocket_routes import Route, RouteTable, RouteTableError, evaluate_selection
-from session_management.websocket_service.events import (
+from websocket_service.events import (
     CONNECT,
     CONNECTION_ID_PATTERN,
     DEFAULT,

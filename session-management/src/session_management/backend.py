@@ -8,8 +8,8 @@ client (one connection pool per Lambda environment).
 from __future__ import annotations
 
 from session_management.store import SessionStore, TableNames
-from session_management.websocket_service.dynamodb import dynamodb_client
-from session_management.websocket_service.rate_limit import RateLimiter, RateLimitPolicy
+from websocket_service.dynamodb import dynamodb_client
+from websocket_service.rate_limit import RateLimiter, RateLimitPolicy
 
 
 def sessions_from_env() -> tuple[SessionStore, RateLimiter]:

@@ -19,8 +19,8 @@ from session_management.metrics_spec import (
     STATUS_QUERY_LATENCY,
     closed,
 )
-from session_management.websocket_service.service_metrics import ServiceMetrics
 from shared_metrics import Timer
+from websocket_service.service_metrics import ServiceMetrics
 
 
 class SessionMetrics(ServiceMetrics):

@@ -9,8 +9,9 @@ connection ids never become dimensions: they travel as EMF log properties.
 from __future__ import annotations
 
 from session_management.routes import CONTROL_ACTIONS
-from session_management.websocket_service.management_api import NOTIFICATION_ERROR_TYPES
-from session_management.websocket_service.specs import (
+from shared_metrics import MetricSpec, Unit
+from websocket_service.management_api import NOTIFICATION_ERROR_TYPES
+from websocket_service.specs import (
     COMMON_ALARMED,
     COMMON_SPECS,
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
@@ -20,7 +21,6 @@ from session_management.websocket_service.specs import (
     RATE_LIMIT_VIOLATIONS,
     closed,
 )
-from shared_metrics import MetricSpec, Unit
 
 NAMESPACE = "SessionManagement/WebSocket"
 

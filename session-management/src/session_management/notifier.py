@@ -13,9 +13,9 @@ from dataclasses import dataclass
 
 from session_management.metrics import SessionMetrics
 from session_management.store import SessionStore
-from session_management.websocket_service.dynamodb import StoreError
-from session_management.websocket_service.management_api import ManagementApi, NotificationError
-from session_management.websocket_service.structured_logging import log_json
+from websocket_service.dynamodb import StoreError
+from websocket_service.management_api import ManagementApi, NotificationError
+from websocket_service.structured_logging import log_json
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False

@@ -14,8 +14,8 @@ from session_management.backend import sessions_from_env
 from session_management.metrics import SessionMetrics
 from session_management.notifier import ListenerNotifier
 from session_management.store import SessionStore
-from session_management.websocket_service.events import WebSocketRequest
-from session_management.websocket_service.services import WebSocketServices
+from websocket_service.events import WebSocketRequest
+from websocket_service.services import WebSocketServices
 
 
 @dataclass(kw_only=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from session_management.websocket_service.events import RequestError
+from websocket_service.events import RequestError
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from session_management.routes import END_SESSION, MUTE, PAUSE, RESUME, SET_VOLUME, UNMUTE
 from session_management.session_model import MAX_VOLUME, MIN_VOLUME, Session, SessionState
 from session_management.store import SessionStore
-from session_management.websocket_service.events import require_int
+from websocket_service.events import require_int
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False

@@ -36,7 +36,7 @@ from session_management.session_model import (
     Session,
     SessionState,
 )
-from session_management.websocket_service.dynamodb import (
+from websocket_service.dynamodb import (
     TTL_ATTRIBUTE,
     ConditionFailed,
     call_dynamodb,

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from session_management.store import TableNames
-from session_management.websocket_service.rate_limit import RateLimitPolicy
+from websocket_service.rate_limit import RateLimitPolicy
 
 
 def test_rate_limits_are_as_documented() -> None:

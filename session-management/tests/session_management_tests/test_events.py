@@ -11,14 +11,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from session_management.session_ids import check_session_id
-from session_management.testing.events import websocket_event
-from session_management.websocket_service.events import (
+from websocket_service.events import (
     RequestError,
     parse_event,
     require_int,
     require_string,
     respond,
 )
+from websocket_service.testing.events import websocket_event
 
 
 def test_parse_event_reads_the_request_context() -> None:

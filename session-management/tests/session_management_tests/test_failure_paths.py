@@ -20,22 +20,22 @@ from session_management.metrics import SessionMetrics
 from session_management.services import SessionServices
 from session_management.session_model import SessionState
 from session_management.store import SessionStore
-from session_management.testing.events import (
+from session_management.testing.local_aws import SMALL_RATE_LIMITS, TABLES, LocalAws
+from shared_metrics.sinks.memory import MemorySink
+from shared_metrics.testing.aws_emulator import unused_loopback_url
+from shared_metrics.testing.fault_proxy import FaultProxy, fault_reply
+from websocket_service.handler_guard import LambdaHandler, LazyHandler
+from websocket_service.management_api import ManagementApi, ManagementApiFactory
+from websocket_service.rate_limit import RateLimiter
+from websocket_service.testing.events import (
     connect_event,
     disconnect_event,
     message_event,
     scheduled_event,
     websocket_event,
 )
-from session_management.testing.fake_clock import FakeClock
-from session_management.testing.local_aws import SMALL_RATE_LIMITS, TABLES, LocalAws
-from session_management.testing.metric_snapshot import counted
-from session_management.websocket_service.handler_guard import LambdaHandler, LazyHandler
-from session_management.websocket_service.management_api import ManagementApi, ManagementApiFactory
-from session_management.websocket_service.rate_limit import RateLimiter
-from shared_metrics.sinks.memory import MemorySink
-from shared_metrics.testing.aws_emulator import unused_loopback_url
-from shared_metrics.testing.fault_proxy import FaultProxy, fault_reply
+from websocket_service.testing.fake_clock import FakeClock
+from websocket_service.testing.metric_snapshot import counted
 
 LISTENERS = ["listener-1", "listener-2", "listener-3"]
 

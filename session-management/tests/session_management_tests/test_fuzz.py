@@ -17,10 +17,10 @@ from session_management.metrics_spec import ACTION_TYPES
 from session_management.services import SessionServices
 from session_management.session_model import JoinOutcome
 from session_management.testing.local_aws import LocalAws
-from session_management.testing.metric_snapshot import counted
-from session_management.websocket_service.handler_guard import LambdaHandler
-from session_management.websocket_service.rate_limit import RateLimitPolicy
 from shared_metrics.sinks.memory import MemorySink
+from websocket_service.handler_guard import LambdaHandler
+from websocket_service.rate_limit import RateLimitPolicy
+from websocket_service.testing.metric_snapshot import counted
 
 # No rate limiting here: the fuzzer should reach the validation behind it.
 GENEROUS = RateLimitPolicy(per_window={"control": 10**9, "audio": 10**9, "status": 10**9})

@@ -8,12 +8,12 @@ import pytest
 from botocore.config import Config
 
 from session_management.testing.local_aws import LocalAws
-from session_management.websocket_service.management_api import (
+from shared_metrics.testing.aws_emulator import unused_loopback_url
+from websocket_service.management_api import (
     ManagementApi,
     NotificationError,
     management_endpoint,
 )
-from shared_metrics.testing.aws_emulator import unused_loopback_url
 
 
 def test_moto_server_accepts_posts_and_deletes(aws: LocalAws) -> None:

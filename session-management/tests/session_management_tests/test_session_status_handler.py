@@ -6,19 +6,19 @@ import pytest
 
 from session_management.handlers import connection, session_status
 from session_management.services import SessionServices
-from session_management.testing.events import (
+from session_management.testing.local_aws import SMALL_RATE_LIMITS, TABLES, LocalAws
+from shared_metrics.sinks.memory import MemorySink
+from shared_metrics.testing.emf_reader import read_datapoints
+from websocket_service.handler_guard import LambdaHandler
+from websocket_service.testing.events import (
     connect_event,
     message_event,
     response_body,
     scheduled_event,
     websocket_event,
 )
-from session_management.testing.fake_clock import FakeClock
-from session_management.testing.local_aws import SMALL_RATE_LIMITS, TABLES, LocalAws
-from session_management.testing.metric_snapshot import counted, sample_counts
-from session_management.websocket_service.handler_guard import LambdaHandler
-from shared_metrics.sinks.memory import MemorySink
-from shared_metrics.testing.emf_reader import read_datapoints
+from websocket_service.testing.fake_clock import FakeClock
+from websocket_service.testing.metric_snapshot import counted, sample_counts
 
 
 @pytest.fixture

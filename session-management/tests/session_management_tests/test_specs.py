@@ -8,9 +8,9 @@ from hypothesis import find, given
 from hypothesis import strategies as st
 
 from session_management import metrics_spec
-from session_management.websocket_service import specs as common_specs
-from session_management.websocket_service.specs import OTHER, closed
 from shared_metrics import MetricSpec, Unit
+from websocket_service import specs as common_specs
+from websocket_service.specs import OTHER, closed
 
 REQUIRED = {
     "ControlMessagesReceived": (Unit.COUNT, [(), ("ActionType",)]),
@@ -120,6 +120,6 @@ def test_each_handler_records_under_a_name_of_the_services_handlers() -> None:
     # error-rate alarm (LambdaErrors by Handler) would see nothing.
     from session_management.handlers import connection, session_status
 
-    assert {connection.HANDLER_NAME, session_status.HANDLER_NAME} == set(
-        metrics_spec.HANDLERS
-    ) - {OTHER}
+    assert {connection.HANDLER_NAME, session_status.HANDLER_NAME} == set(metrics_spec.HANDLERS) - {
+        OTHER
+    }

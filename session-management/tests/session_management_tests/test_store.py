@@ -6,10 +6,10 @@ import pytest
 
 from session_management.session_model import JoinOutcome, Role, SessionState
 from session_management.store import TableNames
-from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import TABLES, LocalAws
-from session_management.websocket_service.dynamodb import StoreError, dynamodb_client
-from session_management.websocket_service.rate_limit import RateLimiter, RateLimitPolicy
+from websocket_service.dynamodb import StoreError, dynamodb_client
+from websocket_service.rate_limit import RateLimiter, RateLimitPolicy
+from websocket_service.testing.fake_clock import FakeClock
 
 
 def test_session_lifecycle(aws: LocalAws, clock: FakeClock) -> None:

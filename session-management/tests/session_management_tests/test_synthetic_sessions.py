@@ -15,15 +15,15 @@ from session_management.metrics_spec import NAMESPACE
 from session_management.services import SessionServices
 from session_management.session_ids import SESSION_ID_PATTERN
 from session_management.testing import fixtures
-from session_management.testing.events import connect_event, disconnect_event, message_event
 from session_management.testing.local_aws import LocalAws
-from session_management.websocket_service.synthetic_traffic import (
+from shared_metrics.sinks.memory import MemorySink
+from websocket_service.synthetic_traffic import (
     SYNTHETIC_PROPERTY,
     SYNTHETIC_SESSION_PREFIX,
     SYNTHETIC_VALUE,
     is_synthetic,
 )
-from shared_metrics.sinks.memory import MemorySink
+from websocket_service.testing.events import connect_event, disconnect_event, message_event
 
 CANARY = f"{SYNTHETIC_SESSION_PREFIX}0123456789abcdef"
 

@@ -23,22 +23,22 @@ from audio_transcription.audio_chunk import AudioMessage, ChunkRejected, parse_s
 from audio_transcription.routes import SEND_AUDIO
 from audio_transcription.services import AudioServices
 from session_management.session_model import SessionState
-from session_management.websocket_service.events import (
+from websocket_service.events import (
     RequestError,
     WebSocketRequest,
     parse_event,
     respond,
 )
-from session_management.websocket_service.handler_guard import LazyHandler, guarded_handler
-from session_management.websocket_service.message_types import AUDIO
-from session_management.websocket_service.rate_limit import enforce_rate_limit
+from websocket_service.handler_guard import LazyHandler, guarded_handler
+from websocket_service.message_types import AUDIO
+from websocket_service.rate_limit import enforce_rate_limit
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from session_management.websocket_service.handler_guard import LambdaHandler
+    from websocket_service.handler_guard import LambdaHandler
 
 HANDLER_NAME = "audio_processor"
 

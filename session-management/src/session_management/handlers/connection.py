@@ -32,7 +32,7 @@ from session_management.sessions import (
     end_session,
     session_ended,
 )
-from session_management.websocket_service.events import (
+from websocket_service.events import (
     CONNECT,
     DISCONNECT,
     RequestError,
@@ -40,17 +40,17 @@ from session_management.websocket_service.events import (
     parse_event,
     respond,
 )
-from session_management.websocket_service.handler_guard import LazyHandler, guarded_handler
-from session_management.websocket_service.message_types import CONTROL
-from session_management.websocket_service.rate_limit import enforce_rate_limit
-from session_management.websocket_service.structured_logging import log_json
+from websocket_service.handler_guard import LazyHandler, guarded_handler
+from websocket_service.message_types import CONTROL
+from websocket_service.rate_limit import enforce_rate_limit
+from websocket_service.structured_logging import log_json
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from session_management.websocket_service.handler_guard import LambdaHandler
+    from websocket_service.handler_guard import LambdaHandler
 
 HANDLER_NAME = "connection"
 

@@ -21,25 +21,25 @@ from session_management.services import SessionServices
 from session_management.session_ids import optional_session_id
 from session_management.session_model import Session
 from session_management.sessions import end_session, session_status
-from session_management.websocket_service.dynamodb import StoreError
-from session_management.websocket_service.events import (
+from websocket_service.dynamodb import StoreError
+from websocket_service.events import (
     RequestError,
     WebSocketRequest,
     parse_event,
     respond,
 )
-from session_management.websocket_service.handler_guard import LazyHandler, guarded_handler
-from session_management.websocket_service.management_api import NotificationError
-from session_management.websocket_service.message_types import STATUS
-from session_management.websocket_service.rate_limit import enforce_rate_limit
-from session_management.websocket_service.structured_logging import log_json
+from websocket_service.handler_guard import LazyHandler, guarded_handler
+from websocket_service.management_api import NotificationError
+from websocket_service.message_types import STATUS
+from websocket_service.rate_limit import enforce_rate_limit
+from websocket_service.structured_logging import log_json
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
 
-    from session_management.websocket_service.handler_guard import LambdaHandler
+    from websocket_service.handler_guard import LambdaHandler
 
 HANDLER_NAME = "session_status"
 

@@ -12,10 +12,10 @@ import pytest
 
 from session_management.metrics import SessionMetrics
 from session_management.services import SessionServices
-from session_management.testing.fake_clock import FakeClock
 from session_management.testing.local_aws import SMALL_RATE_LIMITS, LocalAws
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.memory import MemorySink
+from websocket_service.testing.fake_clock import FakeClock
 
 
 @pytest.fixture(scope="session")

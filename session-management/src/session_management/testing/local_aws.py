@@ -13,11 +13,11 @@ from typing import Any
 from unittest import mock
 
 from session_management.store import SessionStore, TableNames
-from session_management.testing.management_api_stub import ManagementApiStub
-from session_management.websocket_service.dynamodb import dynamodb_client
-from session_management.websocket_service.rate_limit import RateLimiter, RateLimitPolicy
 from shared_metrics.testing.aws_emulator import AwsEmulator
 from shared_metrics.testing.lifecycle import StartStop
+from websocket_service.dynamodb import dynamodb_client
+from websocket_service.rate_limit import RateLimiter, RateLimitPolicy
+from websocket_service.testing.management_api_stub import ManagementApiStub
 
 TABLES = TableNames(sessions="test-sessions", connections="test-connections", rate_limits="test-rl")
 

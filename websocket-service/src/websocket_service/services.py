@@ -10,13 +10,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from session_management.websocket_service.events import WebSocketRequest
-from session_management.websocket_service.management_api import (
+from websocket_service.events import WebSocketRequest
+from websocket_service.management_api import (
     ManagementApi,
     ManagementApiFactory,
     management_endpoint,
 )
-from session_management.websocket_service.rate_limit import RateLimiter
+from websocket_service.rate_limit import RateLimiter
 
 
 class EndpointUnknown(RuntimeError):

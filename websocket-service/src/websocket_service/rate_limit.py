@@ -24,11 +24,11 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from session_management.websocket_service.dynamodb import TTL_ATTRIBUTE, StoreError, call_dynamodb
-from session_management.websocket_service.env_config import positive_int
-from session_management.websocket_service.message_types import AUDIO, CONTROL, STATUS
-from session_management.websocket_service.service_metrics import ServiceMetrics
-from session_management.websocket_service.structured_logging import log_json
+from websocket_service.dynamodb import TTL_ATTRIBUTE, StoreError, call_dynamodb
+from websocket_service.env_config import positive_int
+from websocket_service.message_types import AUDIO, CONTROL, STATUS
+from websocket_service.service_metrics import ServiceMetrics
+from websocket_service.structured_logging import log_json
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from session_management.websocket_service.specs import (
+from shared_metrics import MetricsEmitter, MetricSpec, Timer, emitter_from_env
+from websocket_service.specs import (
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
     DYNAMODB_ERROR_CODES,
     DYNAMODB_ERRORS,
@@ -23,12 +24,11 @@ from session_management.websocket_service.specs import (
     RATE_LIMIT_VIOLATIONS,
     closed,
 )
-from session_management.websocket_service.synthetic_traffic import (
+from websocket_service.synthetic_traffic import (
     SYNTHETIC_PROPERTY,
     SYNTHETIC_VALUE,
     is_synthetic,
 )
-from shared_metrics import MetricsEmitter, MetricSpec, Timer, emitter_from_env
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False

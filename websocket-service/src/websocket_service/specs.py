@@ -9,8 +9,8 @@ spec module declares them (`HANDLERS`), its `ServiceMetrics` subclass records wi
 
 from __future__ import annotations
 
-from session_management.websocket_service.message_types import AUDIO, CONTROL, STATUS
 from shared_metrics import MetricSpec, Unit
+from websocket_service.message_types import AUDIO, CONTROL, STATUS
 
 OTHER = "Other"
 

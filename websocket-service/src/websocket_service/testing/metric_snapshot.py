@@ -10,8 +10,8 @@ handler does compare the rest; `heartbeat=True` includes them).
 
 from __future__ import annotations
 
-from session_management.websocket_service.specs import ERROR_RESPONSES, HANDLER_INVOCATIONS
 from shared_metrics.sinks.memory import MemorySink
+from websocket_service.specs import ERROR_RESPONSES, HANDLER_INVOCATIONS
 
 SeriesKey = tuple[str, tuple[tuple[str, str], ...]]
 

@@ -25,10 +25,10 @@ import threading
 import traceback
 from collections.abc import Callable
 
-from session_management.websocket_service.dynamodb import StoreError
-from session_management.websocket_service.events import RequestError, error_response
-from session_management.websocket_service.service_metrics import ServiceMetrics
-from session_management.websocket_service.structured_logging import log_json
+from websocket_service.dynamodb import StoreError
+from websocket_service.events import RequestError, error_response
+from websocket_service.service_metrics import ServiceMetrics
+from websocket_service.structured_logging import log_json
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False

@@ -15,7 +15,7 @@ import os
 import threading
 from collections.abc import Callable, Mapping
 
-from session_management.websocket_service.specs import OTHER
+from websocket_service.specs import OTHER
 
 # Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 
-from session_management.websocket_service.structured_logging import log_json
+from websocket_service.structured_logging import log_json
 
 
 def positive_int(env: Mapping[str, str], name: str, default: int) -> int:
