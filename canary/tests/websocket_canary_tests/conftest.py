@@ -12,14 +12,14 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_run.backend import Backend, local_backend
-from local_run.local_names import STACK_NAME
-from local_run.scenario import aligned_start
 from local_run.serve import endpoint_on
-from local_run.sim_clock import SimClock
-from local_run.stack_alarms import synthesized_routes
-from local_run.websocket_endpoint import WebSocketEndpoint
-from local_run.websocket_routes import RouteTable
+from local_run.simulation.backend import Backend, local_backend
+from local_run.simulation.local_names import STACK_NAME
+from local_run.simulation.scenario import aligned_start
+from local_run.simulation.sim_clock import SimClock
+from local_run.simulation.stack_alarms import synthesized_routes
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.websocket_routes import RouteTable
 from shared_metrics.testing.hypothesis_profiles import register as register_hypothesis_profiles
 
 

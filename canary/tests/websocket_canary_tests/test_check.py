@@ -13,13 +13,13 @@ from typing import Any
 
 import pytest
 
-from local_run.backend import Backend, local_backend
-from local_run.dispatch_log import Dispatch
-from local_run.scenario import aligned_start
 from local_run.serve import endpoint_on
-from local_run.sim_clock import SimClock
-from local_run.websocket_endpoint import WebSocketEndpoint
-from local_run.websocket_routes import RouteTable
+from local_run.simulation.backend import Backend, local_backend
+from local_run.simulation.dispatch_log import Dispatch
+from local_run.simulation.scenario import aligned_start
+from local_run.simulation.sim_clock import SimClock
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.websocket_routes import RouteTable
 from websocket_canary.check import CheckResult, run_check
 from websocket_canary.protocol import CHUNK_SAMPLES
 from websocket_canary.settings import CanarySettings

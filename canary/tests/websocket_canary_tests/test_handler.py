@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from local_run.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
 from websocket_canary import handler as canary_handler
 from websocket_canary.settings import ENDPOINT_ENV, SettingError
 from websocket_canary.steps import STEPS, CanaryFailure

@@ -28,7 +28,7 @@ from synthetics_canary.canary_zip import ENTRY_MODULE, canary_zip
 
 import websocket_canary
 from infra.canary import HANDLER, RUNTIME_PYTHON
-from local_run.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
 from websocket_canary.settings import ENDPOINT_ENV, STEP_TIMEOUT_ENV
 from websocket_canary_tests.interpreters import find_python
 

@@ -1,10 +1,10 @@
 """``cli.py backtest``: how often each alarm would have fired over a past window.
 
-Reads the per-period statistics every alarm of the synthesized template needs with
-GetMetricData (`local_run.metric_source.GetMetricDataSource`: real CloudWatch, LocalStack,
-or any ``--endpoint-url``; normal AWS credentials and region), evaluates the alarms with
-`local_run.evaluator` over the window, and prints per alarm how many times it entered ALARM
-and the minutes it spent there: to tune thresholds.
+Reads the per-period statistics every alarm of the synthesized template needs with GetMetricData
+(`local_run.cloudwatch.metric_source.GetMetricDataSource`: real CloudWatch, LocalStack, or any
+``--endpoint-url``; normal AWS credentials and region), evaluates the alarms with
+`local_run.cloudwatch.evaluator` over the window, and prints per alarm how many times it entered
+ALARM and the minutes it spent there: to tune thresholds.
 
 The alarms watch the deployed stack ``--stack-name``: the resources their dimensions name
 (tables, functions, topics, the WebSocket API) by logical id are looked up in that
@@ -33,12 +33,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from local_run.alarm_model import TemplateAlarms
-from local_run.backend import require_reachable
-from local_run.evaluator import AlarmState, Evaluation, evaluate, lookback_seconds
-from local_run.local_names import STACK_NAME, function_name
-from local_run.metric_source import GetMetricDataSource
-from local_run.stack_alarms import (
+from local_run.cloudwatch.alarm_model import TemplateAlarms
+from local_run.cloudwatch.evaluator import AlarmState, Evaluation, evaluate, lookback_seconds
+from local_run.cloudwatch.metric_source import GetMetricDataSource
+from local_run.simulation.backend import require_reachable
+from local_run.simulation.local_names import STACK_NAME, function_name
+from local_run.simulation.stack_alarms import (
     alarm_key,
     alarms_as_synthesized,
     select_alarms,

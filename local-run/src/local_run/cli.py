@@ -1,23 +1,21 @@
 """``./pants run local-run/src/local_run/cli.py``: run the scenario locally, report the alarms.
 
-Runs `local_run.scenario` on the in-process emulator, synthesizes infra's stack and reads
-every alarm from the template (`local_run.stack_alarms`: inline placeholder Lambda code, no
-zips needed; the FunctionName tokens mapped to the local function names), evaluates the
-alarms on the metric data read back from the emulator, and prints the report
-(`local_run.report`): each alarm's state changes with the phase that caused them, then per
-phase the alarms designed to fire against those that fired. Then writes a PNG of every
-alarm's datapoints over the simulated time (`--plot`, `--no-plot`). Exit status: 0 when every
-phase fired exactly its expected alarms, 1 when not, 2 for bad arguments or a backend that
-cannot be used.
+Runs `local_run.simulation.scenario` on the in-process emulator, synthesizes infra's stack and reads
+every alarm from the template (`local_run.simulation.stack_alarms`: inline placeholder Lambda code,
+no zips needed; the FunctionName tokens mapped to the local function names), evaluates the alarms on
+the metric data read back from the emulator, and prints the report (`local_run.report`): each
+alarm's state changes with the phase that caused them, then per phase the alarms designed to fire
+against those that fired. Then writes a PNG of every alarm's datapoints over the simulated time
+(`--plot`, `--no-plot`). Exit status: 0 when every phase fired exactly its expected alarms, 1 when
+not, 2 for bad arguments or a backend that cannot be used.
 
-``--endpoint-url URL`` (LocalStack) or ``--aws`` (AWS itself, normal credentials and region)
-run the same scenario there instead (`Backend.remote`: run-unique tables, deleted at the
-end, and run-unique metric namespaces); the metrics are read back with GetMetricData, as
-the backtest does, and the alarms evaluated on what CloudWatch computed. AWS/Lambda metrics
-come from the run's own records (nobody may publish to ``AWS/``). On every backend, latency
-timers count simulated time only (`local_run.sim_clock`): neither this machine's speed nor a
-laptop's round trips to DynamoDB are what a Lambda function in the region sees, and no alarm
-decision may depend on them.
+``--endpoint-url URL`` (LocalStack) or ``--aws`` (AWS itself, normal credentials and region) run the
+same scenario there instead (`Backend.remote`: run-unique tables, deleted at the end, and run-unique
+metric namespaces); the metrics are read back with GetMetricData, as the backtest does, and the
+alarms evaluated on what CloudWatch computed. AWS/Lambda metrics come from the run's own records
+(nobody may publish to ``AWS/``). On every backend, latency timers count simulated time only
+(`local_run.simulation.sim_clock`): neither this machine's speed nor a laptop's round trips to
+DynamoDB are what a Lambda function in the region sees, and no alarm decision may depend on them.
 
 ``cli.py backtest ...`` evaluates the same alarms on metric data read with GetMetricData
 over a past window instead (see `local_run.backtest`); ``cli.py serve`` runs the handlers
@@ -43,23 +41,28 @@ from infra.alarm_resources import (
     SNS_NAMESPACE,
     SYNTHETICS_NAMESPACE,
 )
-from local_run.alarm_model import MetricStat, TemplateAlarms
-from local_run.backend import SERVICE_NAMESPACES, Backend, local_backend, require_reachable
-from local_run.local_names import STACK_NAME
-from local_run.metric_source import (
+from local_run.cloudwatch.alarm_model import MetricStat, TemplateAlarms
+from local_run.cloudwatch.metric_source import (
     GetMetricDataSource,
     MotoBackendSource,
     RoutedStore,
     read_settled,
 )
-from local_run.metric_store import MetricStore
-from local_run.notifications import evaluate_with_notifications, sns_metrics
-from local_run.phases import PHASE_NAMES, phases_named
-from local_run.platform_metrics import DOCUMENTED, ApiGatewayReading
+from local_run.cloudwatch.metric_store import MetricStore
 from local_run.report import report
 from local_run.run_cost import print_run_cost
-from local_run.scenario import ScenarioResult, run_scenario
-from local_run.stack_alarms import (
+from local_run.simulation.backend import (
+    SERVICE_NAMESPACES,
+    Backend,
+    local_backend,
+    require_reachable,
+)
+from local_run.simulation.local_names import STACK_NAME
+from local_run.simulation.notifications import evaluate_with_notifications, sns_metrics
+from local_run.simulation.phases import PHASE_NAMES, phases_named
+from local_run.simulation.platform_metrics import DOCUMENTED, ApiGatewayReading
+from local_run.simulation.scenario import ScenarioResult, run_scenario
+from local_run.simulation.stack_alarms import (
     alarms_as_synthesized,
     select_alarms,
     synthesized_alarms,
@@ -67,8 +70,8 @@ from local_run.stack_alarms import (
     synthesized_rules,
     topic_names,
 )
-from local_run.traffic import TICKS_PER_MINUTE
-from local_run.websocket_routes import RouteTable
+from local_run.simulation.traffic import TICKS_PER_MINUTE
+from local_run.simulation.websocket_routes import RouteTable
 
 # The AWS namespaces the run's own records answer (what those services would publish).
 PLATFORM_NAMESPACES = (
@@ -405,7 +408,7 @@ def platform_routed(
 ) -> RoutedStore:
     """The services' namespaces from ``services``; AWS/Lambda, AWS/ApiGateway and
     AWS/DynamoDB from the run's own records (what those services would have published),
-    API Gateway's under ``reading`` (`local_run.platform_metrics`)."""
+    API Gateway's under ``reading`` (`local_run.simulation.platform_metrics`)."""
     routes: dict[str, MetricStore] = {ns: result.platform.store for ns in PLATFORM_NAMESPACES}
     routes[API_GATEWAY_NAMESPACE] = result.platform.api_store(reading)
     return RoutedStore(services, routes)

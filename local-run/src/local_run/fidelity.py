@@ -67,7 +67,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         LAMBDA_METRICS,
         "Invocations aren't recorded if the invocation request is throttled or otherwise "
         "results in an invocation error.",
-        "local_run.local_functions.LocalFunctions.invoke",
+        "local_run.simulation.local_functions.LocalFunctions.invoke",
         (PLATFORM + "test_throttled_requests_count_only_in_throttles",),
         ("AWS/Lambda/Invocations",),
     ),
@@ -76,7 +76,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         LAMBDA_METRICS,
         "Function errors include exceptions that your code throws and exceptions that the "
         "Lambda runtime throws. The runtime returns errors for issues such as timeouts",
-        "local_run.local_functions.LocalFunctions.invoke",
+        "local_run.simulation.local_functions.LocalFunctions.invoke",
         (PLATFORM + "test_errors_count_function_errors_and_not_a_handlers_500",),
         ("AWS/Lambda/Errors",),
     ),
@@ -84,7 +84,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Lambda Throttles: requests beyond the reserved concurrency, in Throttles only",
         LAMBDA_METRICS,
         "Throttled requests and other invocation errors don't count as Invocations or Errors.",
-        "local_run.local_functions.LocalFunctions.burst",
+        "local_run.simulation.local_functions.LocalFunctions.burst",
         (PLATFORM + "test_throttled_requests_count_only_in_throttles",),
         ("AWS/Lambda/Throttles",),
     ),
@@ -92,7 +92,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Lambda Duration: the simulated time the handler spent; a timed-out one its timeout",
         LAMBDA_METRICS,
         "The amount of time that your function code spends processing an event.",
-        "local_run.local_functions.LocalFunctions.invoke",
+        "local_run.simulation.local_functions.LocalFunctions.invoke",
         (PLATFORM + "test_errors_count_function_errors_and_not_a_handlers_500",),
         ("AWS/Lambda/Duration",),
     ),
@@ -102,7 +102,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "If this number reaches your concurrent executions quota for the Region, or the "
         "reserved concurrency limit that you configured on the function, Lambda throttles "
         "additional invocation requests.",
-        "local_run.local_functions.LocalFunctions.burst",
+        "local_run.simulation.local_functions.LocalFunctions.burst",
         (PLATFORM + "test_throttled_requests_count_only_in_throttles",),
         ("AWS/Lambda/ConcurrentExecutions",),
     ),
@@ -110,14 +110,15 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "The Lambda context: name, memory, request id, remaining time on the simulated timer",
         LAMBDA_CONTEXT,
         "Returns the number of milliseconds left before the execution times out.",
-        "local_run.lambda_context.LocalLambdaContext",
+        "local_run.simulation.lambda_context.LocalLambdaContext",
         (PLATFORM + "test_the_handler_gets_a_lambda_context_with_its_remaining_time",),
     ),
     Behaviour(
         "A timeout stops the invocation: what its deadline flush wrote gets out, nothing after",
         LAMBDA_CONTEXT,
         "Returns the number of milliseconds left before the execution times out.",
-        "local_run.platform_metrics.FunctionOutput.killed, local_run.sim_clock.SimDeadlineWatch",
+        "local_run.simulation.platform_metrics.FunctionOutput.killed, "
+        "local_run.simulation.sim_clock.SimDeadlineWatch",
         (
             PLATFORM + "test_a_timed_out_invocation_keeps_what_its_deadline_flush_wrote",
             PLATFORM + "test_an_invocation_that_ends_in_time_flushes_once_at_its_end",
@@ -129,7 +130,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "API Gateway ConnectCount: each $connect request",
         APIGW_METRICS,
         "The number of messages sent to the $connect route integration.",
-        "local_run.platform_metrics.PlatformMetrics.api_store",
+        "local_run.simulation.platform_metrics.PlatformMetrics.api_store",
         (PLATFORM + "test_the_stage_metrics_from_recorded_requests",),
         ("AWS/ApiGateway/ConnectCount",),
     ),
@@ -138,7 +139,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         APIGW_METRICS,
         "The number of messages sent to the WebSocket API, either from or to "
         "the client.",
-        "local_run.platform_metrics.PlatformMetrics.api_store",
+        "local_run.simulation.platform_metrics.PlatformMetrics.api_store",
         (PLATFORM + "test_the_stage_metrics_from_recorded_requests",),
         ("AWS/ApiGateway/MessageCount",),
     ),
@@ -147,7 +148,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         APIGW_METRICS,
         "The number of requests that return a 4XX/5XX response from the "
         "integration.",
-        "local_run.platform_metrics.ApiRequest.error_metric",
+        "local_run.simulation.platform_metrics.ApiRequest.error_metric",
         (
             PLATFORM + "test_a_handlers_own_answer_counts_as_the_documentation_says",
             STAGE_READINGS,
@@ -160,7 +161,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         APIGW_METRICS,
         "The number of requests that have a 4XX response returned by API "
         "Gateway before the integration is invoked.",
-        "local_run.platform_metrics.ApiGatewayReading",
+        "local_run.simulation.platform_metrics.ApiGatewayReading",
         (PLATFORM + "test_a_handlers_own_answer_counts_as_the_documentation_says", STAGE_READINGS),
         ("AWS/ApiGateway/ClientError",),
         readings="a handler's 4XX in IntegrationError (the sentence above) or in ClientError",
@@ -170,7 +171,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "permission, an exception or a timeout count",
         APIGW_METRICS,
         "",
-        "local_run.platform_metrics.READINGS",
+        "local_run.simulation.platform_metrics.READINGS",
         (PLATFORM + "test_every_reading_counts_every_failed_request_exactly_once",
          STAGE_READINGS, SCENARIO_READINGS),
         ("AWS/ApiGateway/ExecutionError",),
@@ -184,7 +185,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         APIGW_METRICS,
         "The time difference between API Gateway sending the request to "
         "the integration and API Gateway receiving the response from the integration.",
-        "local_run.platform_metrics.PlatformMetrics.api_store",
+        "local_run.simulation.platform_metrics.PlatformMetrics.api_store",
         (PLATFORM + "test_the_stage_metrics_from_recorded_requests",),
         ("AWS/ApiGateway/IntegrationLatency",),
     ),
@@ -193,7 +194,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         DYNAMODB_METRICS,
         "Requests to DynamoDB that exceed the provisioned read capacity "
         "units for a table or a global secondary index.",
-        "local_run.platform_metrics.PlatformMetrics.dynamodb_call",
+        "local_run.simulation.platform_metrics.PlatformMetrics.dynamodb_call",
         (PLATFORM + "test_throttled_calls_count_per_table_and_by_reads_and_writes",),
         ("AWS/DynamoDB/ReadThrottleEvents", "AWS/DynamoDB/WriteThrottleEvents"),
     ),
@@ -202,7 +203,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         DYNAMODB_METRICS,
         "Requests to DynamoDB or Amazon DynamoDB Streams that generate an HTTP "
         "500 status code during the specified time period.",
-        "local_run.platform_metrics.PlatformMetrics.dynamodb_call",
+        "local_run.simulation.platform_metrics.PlatformMetrics.dynamodb_call",
         (PLATFORM + "test_throttled_calls_count_per_table_and_by_reads_and_writes",),
         ("AWS/DynamoDB/SystemErrors",),
     ),
@@ -211,7 +212,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         PUT_METRIC_ALARM,
         "Alarms that evaluate metrics in the AWS/DynamoDB namespace always ignore missing data "
         "even if you choose a different option for TreatMissingData.",
-        "local_run.evaluator.effective_missing_data",
+        "local_run.cloudwatch.evaluator.effective_missing_data",
         (
             T + "test_dynamodb_missing_data.py::test_not_breaching_on_dynamodb_keeps_alarm_"
             "through_missing_periods",
@@ -231,7 +232,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Amazon SNS stops attempting message deliveries. For HTTP or HTTPS endpoints, the "
         "metric includes every failed delivery attempt, including retries that follow the "
         "initial attempt.",
-        "local_run.notifications.sns_metrics",
+        "local_run.simulation.notifications.sns_metrics",
         (PLATFORM + "test_failed_notifications_count_per_protocol", SCENARIO_READINGS),
         ("AWS/SNS/NumberOfNotificationsFailed",),
     ),
@@ -240,7 +241,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         SNS_RETRIES,
         "The total number of retries, including immediate, pre-backoff, backoff, and "
         "post-backoff retries.",
-        "local_run.notifications.HTTPS_RETRY_DELAYS",
+        "local_run.simulation.notifications.HTTPS_RETRY_DELAYS",
         (PLATFORM + "test_failed_notifications_count_per_protocol",),
     ),
     Behaviour(
@@ -248,7 +249,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         SNS_METRICS,
         "The number of messages successfully delivered from "
         "your Amazon SNS topics to subscribing endpoints.",
-        "local_run.notifications.sns_metrics",
+        "local_run.simulation.notifications.sns_metrics",
         (PLATFORM + "test_failed_notifications_count_per_protocol",),
         ("AWS/SNS/NumberOfNotificationsDelivered", "AWS/SNS/NumberOfMessagesPublished"),
     ),
@@ -257,7 +258,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         PUT_METRIC_ALARM,
         "The actions to execute when this alarm transitions to the OK state from any other "
         "state.",
-        "local_run.notifications.notifications",
+        "local_run.simulation.notifications.notifications",
         (
             T + "test_notifications.py::test_every_transition_into_alarm_or_ok_notifies_"
             "including_the_first_ok",
@@ -270,7 +271,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         METRIC_MATH,
         "Missing values in a time series are treated as 0. If the value of a data point "
         "causes a function to attempt to divide by zero, the data point is dropped.",
-        "local_run.metric_math.evaluate",
+        "local_run.cloudwatch.metric_math.evaluate",
         (
             T + "test_metric_math.py::test_arithmetic_treats_a_missing_value_as_zero",
             T + "test_metric_math.py::test_division_by_zero_drops_the_datapoint",
@@ -283,7 +284,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "When comparison operators are used between two time series, and only one of the time "
         "series has a value for a particular time stamp, the function treats the missing "
         "value in the other time series as 0.",
-        "local_run.metric_math.evaluate",
+        "local_run.cloudwatch.metric_math.evaluate",
         (
             T + "test_metric_math.py::test_comparison_and_logical_operators_follow_the_pages_"
             "example",
@@ -296,7 +297,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Metric math FILL: the value wherever the series has no datapoint, even none at all",
         METRIC_MATH,
         "Fills the missing values of a time series.",
-        "local_run.metric_math.evaluate",
+        "local_run.cloudwatch.metric_math.evaluate",
         (T + "test_metric_math.py::test_fill_fills_every_missing_point_even_of_an_empty_series",),
     ),
     Behaviour(
@@ -304,7 +305,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         MISSING_DATA,
         "The next time this alarm is evaluated, if the data is still missing it will go to "
         "ALARM, as that non-breaching data point will no longer be in the evaluation range.",
-        "local_run.evaluator.evaluate_alarm, local_run.evaluator.decide",
+        "local_run.cloudwatch.evaluator.evaluate_alarm, local_run.cloudwatch.evaluator.decide",
         (
             T + "test_missing_data_table.py::test_aws_table",
             T + "test_alarm_windows.py::test_second_row_goes_to_alarm_once_its_non_breaching_"
@@ -323,7 +324,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "breaching datapoint during the Evaluation Periods number of data points is at least "
         "as old as the value of Datapoints to Alarm, and all other more recent data points "
         "are breaching or missing",
-        "local_run.evaluator.decide",
+        "local_run.cloudwatch.evaluator.decide",
         (
             T + "test_missing_data_table.py::test_aws_table_as_last_published",
             T + "test_alarm_windows.py::test_a_lone_breach_alarms_once_it_is_datapoints_to_alarm_"
@@ -335,7 +336,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         ALARM_EVALUATION,
         "The breaching data points don't have to be consecutive, but they must all be within "
         "the last number of data points equal to Evaluation Period.",
-        "local_run.evaluator.decide",
+        "local_run.cloudwatch.evaluator.decide",
         (
             T + "test_alarm_windows.py::test_m_of_n_breaches_must_fall_within_the_last_n_periods",
             T + "test_alarm_windows.py::test_m_of_n_breaches_need_not_be_consecutive",
@@ -345,7 +346,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Evaluated every minute; a period is read once it is complete",
         ALARM_EVALUATION,
         "For any period of one minute or longer, an alarm is evaluated every minute",
-        "local_run.evaluator.evaluate_alarm",
+        "local_run.cloudwatch.evaluator.evaluate_alarm",
         (
             T + "test_alarm_windows.py::test_a_one_minute_alarm_is_evaluated_at_every_minute_"
             "end_of_the_window",
@@ -360,7 +361,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "INSUFFICIENT_DATA, AND, OR, NOT, TRUE, FALSE)",
         COMPOSITE,
         'ALARM("alarm-name or alarm-ARN") is TRUE if the named alarm is in ALARM state.',
-        "local_run.alarm_rule, local_run.evaluator.rule_holds",
+        "local_run.cloudwatch.alarm_rule, local_run.cloudwatch.evaluator.rule_holds",
         (
             T + "test_composite_alarms.py::test_random_rules_over_random_child_states",
             T + "test_composite_alarms.py::test_and_not",
@@ -372,7 +373,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Synthetics SuccessPercent per canary run (CanaryName): 100 or 0",
         SYNTHETICS_METRICS,
         "The percentage of the runs of this canary that succeed and find no failures.",
-        "local_run.scenario_canary.ScenarioCanary.run",
+        "local_run.simulation.scenario_canary.ScenarioCanary.run",
         (
             CANARY + "test_a_healthy_run_passes_and_synthetics_publishes_100",
             CANARY + "test_a_refused_upgrade_fails_at_speaker_connect_and_publishes_0",
@@ -383,7 +384,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         "Synthetics Duration per canary run: simulated time the run waited for the service",
         SYNTHETICS_METRICS,
         "The duration in milliseconds of the canary run.",
-        "local_run.scenario_canary.ScenarioCanary.run",
+        "local_run.simulation.scenario_canary.ScenarioCanary.run",
         (
             CANARY + "test_a_delay_in_front_of_the_functions_is_in_the_runs_duration_not_in_"
             "lambdas",
@@ -395,7 +396,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
         INSIGHTS_SYNTAX,
         "If you specify multiple filters, Contributor Insights evaluates them with a logical "
         "AND operator.",
-        "local_run.contributor_insights",
+        "local_run.cloudwatch.contributor_insights",
         (
             T + "test_contributor_insights_rules.py::test_filters_are_anded",
             T + "test_contributor_insights_rules.py::test_the_limit_caps_the_number_of_"

@@ -1,7 +1,7 @@
 """A PNG of every metric alarm's datapoints over (simulated) time, thresholds drawn.
 
 One subplot per metric alarm: the values the alarm compares, one per period, computed by
-`local_run.evaluator.datapoint` (the same per-period statistic and metric math the
+`local_run.cloudwatch.evaluator.datapoint` (the same per-period statistic and metric math the
 evaluation uses), the threshold as a horizontal line, the periods the alarm spent in ALARM
 (from the `Evaluation`) marked in red, and the scenario's phases shaded and labelled.
 matplotlib runs with the Agg backend (no display needed).
@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from local_run.alarm_model import MetricAlarm, TemplateAlarms
-from local_run.evaluator import AlarmState, Evaluation, datapoint
-from local_run.metric_statistics import aligned
-from local_run.metric_store import MetricStore
+from local_run.cloudwatch.alarm_model import MetricAlarm, TemplateAlarms
+from local_run.cloudwatch.evaluator import AlarmState, Evaluation, datapoint
+from local_run.cloudwatch.metric_statistics import aligned
+from local_run.cloudwatch.metric_store import MetricStore
 
 Span = tuple[str, float, float]  # (label, start, end) in epoch seconds
 

@@ -12,14 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from infra.alarm_definition import Severity
-from local_run.contributor_insights import Contributor, Rule, top_contributors
-from local_run.evaluator import AlarmState, Evaluation
-from local_run.local_names import local_topic_name
-from local_run.notifications import Notification
-from local_run.phases import PHASE_NAMES
-from local_run.scenario import ScenarioResult
-from local_run.scenario_canary import CanaryRun
-from local_run.stack_alarms import alarm_key
+from local_run.cloudwatch.contributor_insights import Contributor, Rule, top_contributors
+from local_run.cloudwatch.evaluator import AlarmState, Evaluation
+from local_run.simulation.local_names import local_topic_name
+from local_run.simulation.notifications import Notification
+from local_run.simulation.phases import PHASE_NAMES
+from local_run.simulation.scenario import ScenarioResult
+from local_run.simulation.scenario_canary import CanaryRun
+from local_run.simulation.stack_alarms import alarm_key
 
 
 def fired_by_phase(

@@ -29,10 +29,10 @@ from infra.monitoring_bill import Measurement
 from infra.monitoring_cost import ERRORS, bill_for, report
 from infra.monitoring_series import Series, series_of_event
 from infra.monitoring_traffic import TrafficProfile
-from local_run.alarm_model import MetricId
-from local_run.backend import SERVICE_NAMESPACES
-from local_run.local_names import log_group_name
-from local_run.scenario import ScenarioResult
+from local_run.cloudwatch.alarm_model import MetricId
+from local_run.simulation.backend import SERVICE_NAMESPACES
+from local_run.simulation.local_names import log_group_name
+from local_run.simulation.scenario import ScenarioResult
 
 HEALTHY_PHASE = "baseline"
 _COMPACT = json.JSONEncoder(separators=(",", ":"), allow_nan=False).encode
@@ -110,7 +110,7 @@ def print_run_cost(
     result: ScenarioResult, stack_name: str, profile: TrafficProfile | None = None
 ) -> None:
     """The monthly bill for ``profile`` (the default one) from what the run measured."""
-    from local_run.stack_alarms import synthesized_template
+    from local_run.simulation.stack_alarms import synthesized_template
 
     profile = profile or TrafficProfile()
     try:

@@ -2,9 +2,9 @@
 WebSocket endpoint, for real clients, until Ctrl-C.
 
 Starts the emulator (moto in this process), creates the tables, builds the functions on it
-as the local run does (`local_run.local_functions`, on this machine's clock:
-`local_run.wall_clock`), reads the routes from infra's synthesized stack and starts
-`local_run.websocket_endpoint.WebSocketEndpoint` with the EventBridge status update every
+as the local run does (`local_run.simulation.local_functions`, on this machine's clock:
+`local_run.simulation.wall_clock`), reads the routes from infra's synthesized stack and starts
+`local_run.simulation.websocket_endpoint.WebSocketEndpoint` with the EventBridge status update every
 minute; prints the ws:// URL and the @connections URL. `endpoint_on` is the same set-up for
 tests and the local run's own phases.
 """
@@ -22,14 +22,14 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
-from local_run.backend import Backend, admin_store, local_backend
-from local_run.local_functions import LocalFunctions
-from local_run.local_names import LOCAL_API_ID, LOCAL_STAGE, STACK_NAME
-from local_run.platform_metrics import PlatformMetrics
-from local_run.sim_clock import SimClock
-from local_run.wall_clock import WallClock
-from local_run.websocket_endpoint import WebSocketEndpoint
-from local_run.websocket_routes import RouteTable
+from local_run.simulation.backend import Backend, admin_store, local_backend
+from local_run.simulation.local_functions import LocalFunctions
+from local_run.simulation.local_names import LOCAL_API_ID, LOCAL_STAGE, STACK_NAME
+from local_run.simulation.platform_metrics import PlatformMetrics
+from local_run.simulation.sim_clock import SimClock
+from local_run.simulation.wall_clock import WallClock
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.websocket_routes import RouteTable
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
 from websocket_service.management_api import ENDPOINT_ENV
 
@@ -100,7 +100,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
 
 def main(argv: Sequence[str]) -> int:
     args = parse_args(argv)
-    from local_run.stack_alarms import synthesized_routes
+    from local_run.simulation.stack_alarms import synthesized_routes
 
     print("synthesizing the stack (CDK) for its routes ...", file=sys.stderr)
     routes = synthesized_routes(args.stack_name)

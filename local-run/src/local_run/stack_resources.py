@@ -3,7 +3,7 @@ tokens are called in it.
 
 The synthesized template's alarms name the resources they watch by reference tokens keyed by
 logical id (``{Ref:SessionsTable7C302024}``, ``{GetAtt:CriticalAlarmsTopic374A8BE4.TopicName}``,
-see `local_run.intrinsics`). CloudFormation keeps every deployed resource under the same
+see `local_run.cloudwatch.intrinsics`). CloudFormation keeps every deployed resource under the same
 logical id with its physical id: `read_stack_resources` reads them with ListStackResources,
 every page of it, and `physical_values` turns each token into what the deployed resource is
 called. A ``Ref`` is the physical id (what CloudFormation's Ref returns: a table's or a

@@ -1,6 +1,7 @@
-"""The fidelity table's rows for the local WebSocket endpoint (`local_run.websocket_endpoint`):
-each rule of API Gateway's WebSocket APIs it follows, with the developer guide's page and
-sentence (or the Management API's reference), and the real-client tests that hold it.
+"""The fidelity table's rows for the local WebSocket endpoint
+(`local_run.simulation.websocket_endpoint`): each rule of API Gateway's WebSocket APIs it follows,
+with the developer guide's page and sentence (or the Management API's reference), and the
+real-client tests that hold it.
 `local_run.fidelity` appends them to its table."""
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         "none match and a route with the `$default` route key exists, that route is selected. "
         "If no routes match the evaluated value and there is no `$default` route, the service "
         "returns an error.",
-        "local_run.websocket_routes.RouteTable.select",
+        "local_run.simulation.websocket_routes.RouteTable.select",
         (
             R + "test_a_json_message_goes_to_the_route_its_action_names",
             R + "test_an_action_no_route_has_goes_to_default_or_is_an_error_without_one",
@@ -52,7 +53,7 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         'not found is ""',
         ROUTES,
         "(Non-JSON messages are directed to a `$default` route that you configure.)",
-        "local_run.websocket_routes.evaluate_selection",
+        "local_run.simulation.websocket_routes.evaluate_selection",
         (
             R + "test_a_message_that_is_not_json_goes_to_default",
             R + "test_json_that_is_not_an_object_has_no_action_and_goes_to_default",
@@ -66,8 +67,8 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         "If a route is configured for one-way communication, then regardless of any "
         "integration response configuration, no response will be returned over the WebSocket "
         "channel after the message is processed.",
-        "local_run.websocket_endpoint.WebSocketEndpoint._on_message, "
-        "local_run.websocket_routes.RouteTable.from_template",
+        "local_run.simulation.websocket_endpoint.WebSocketEndpoint._on_message, "
+        "local_run.simulation.websocket_routes.RouteTable.from_template",
         (
             E + "test_a_route_without_a_route_response_sends_the_client_nothing",
             E + "test_listeners_hear_the_speakers_controls_and_the_end_of_the_session",
@@ -81,7 +82,7 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         CONNECT_DISCONNECT,
         "If the `$connect` request fails (e.g., due to `AuthN`/`AuthZ` failure or an "
         "integration failure), the connection will not be made.",
-        "local_run.websocket_endpoint.WebSocketEndpoint._handshake",
+        "local_run.simulation.websocket_endpoint.WebSocketEndpoint._handshake",
         (
             E + "test_a_refused_connect_gives_the_client_the_handlers_status_and_makes_no_"
             "connection",
@@ -92,7 +93,7 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         "$connect refused: the client's upgrade request is answered with the function's status",
         SUBPROTOCOL,
         "the Lambda integration returns a 400 error, and the connection is unsuccessful.",
-        "local_run.websocket_endpoint.WebSocketEndpoint._handshake",
+        "local_run.simulation.websocket_endpoint.WebSocketEndpoint._handshake",
         (
             E + "test_a_refused_connect_gives_the_client_the_handlers_status_and_makes_no_"
             "connection",
@@ -106,7 +107,7 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         CONNECT_DISCONNECT,
         "The `$disconnect` route is executed after the connection is closed. The connection can "
         "be closed by the server or by the client.",
-        "local_run.websocket_endpoint.WebSocketEndpoint._serve_client",
+        "local_run.simulation.websocket_endpoint.WebSocketEndpoint._serve_client",
         (
             E + "test_a_closed_listener_is_forgotten_and_a_leaving_speaker_ends_the_session",
             EVENTS,
@@ -127,7 +128,8 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         CONTEXT_VARIABLES,
         "A unique server-side ID for a message. Available only when the `$context.eventType` "
         "is `MESSAGE`.",
-        "local_run.websocket_events.connect_event, local_run.websocket_events.message_event",
+        "local_run.simulation.websocket_events.connect_event, "
+        "local_run.simulation.websocket_events.message_event",
         (
             EVENTS,
             R + "test_the_connect_event_carries_the_query_as_the_handlers_read_it",
@@ -142,7 +144,7 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         QUOTAS,
         "If a larger message (or larger frame size) is received, the connection is closed with "
         "code 1009.",
-        "local_run.websocket_endpoint.WebSocketEndpoint._main",
+        "local_run.simulation.websocket_endpoint.WebSocketEndpoint._main",
         (
             E + "test_a_frame_over_32_kb_or_a_message_over_128_kb_closes_the_connection_with_1009",
             E + "test_the_speakers_audio_reaches_the_transcriber_and_a_listeners_is_refused",
@@ -153,14 +155,14 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         "A binary frame closes the connection with 1003",
         INTEGRATIONS,
         "If a binary frame is received, the connection is closed with code 1003.",
-        "local_run.websocket_endpoint.WebSocketEndpoint._serve_client",
+        "local_run.simulation.websocket_endpoint.WebSocketEndpoint._serve_client",
         (E + "test_a_binary_frame_closes_the_connection_with_1003",),
     ),
     Behaviour(
         "Idle connections close after 10 minutes without a message either way",
         QUOTAS,
         "Idle Connection Timeout ... 10 minutes",
-        "local_run.websocket_limits.expiry",
+        "local_run.simulation.websocket_limits.expiry",
         (
             LIMITS,
             R + "test_activity_moves_the_idle_timeout_not_the_duration_limit",
@@ -173,7 +175,7 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         "Connections close at 2 hours, active or not",
         QUOTAS,
         "Connection duration for WebSocket API ... 2 hours",
-        "local_run.websocket_limits.expiry",
+        "local_run.simulation.websocket_limits.expiry",
         (LIMITS, R + "test_activity_moves_the_idle_timeout_not_the_duration_limit"),
         readings="the close code (1001) and reason are not documented",
     ),
@@ -184,14 +186,14 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         "Your backend service can use the following WebSocket connection HTTP requests to send "
         "a callback message to a connected client, get connection information, or disconnect "
         "the client.",
-        "local_run.connections_api.ConnectionsApi.handle",
+        "local_run.simulation.connections_api.ConnectionsApi.handle",
         (MANAGED, E + "test_listeners_hear_the_speakers_controls_and_the_end_of_the_session"),
     ),
     Behaviour(
         "@connections GET: connectedAt, identity (sourceIp, userAgent), lastActiveAt",
         MANAGEMENT_API + "GetConnection",
         "The time in ISO 8601 format for when the connection was last active.",
-        "local_run.websocket_endpoint.WebSocketEndpoint.info",
+        "local_run.simulation.websocket_endpoint.WebSocketEndpoint.info",
         (MANAGED,),
         readings="lastActiveAt moves with every message from or to the client",
     ),
@@ -200,7 +202,7 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         "rate limiting closes a flooding client this way",
         CONNECT_DISCONNECT,
         "The backend can initiate disconnection by using the `@connections` API.",
-        "local_run.websocket_endpoint.WebSocketEndpoint.delete",
+        "local_run.simulation.websocket_endpoint.WebSocketEndpoint.delete",
         (MANAGED, FLOOD),
         readings="the close code is 1000 (reported: DeleteConnection closes with 1000); a "
         "deleted connection gets no message after it",
@@ -209,14 +211,14 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         "@connections on a connection that is closed or never was: 410 GoneException",
         MANAGEMENT_API + "PostToConnection",
         "The connection with the provided id no longer exists.",
-        "local_run.connections_api.ConnectionsApi.handle",
+        "local_run.simulation.connections_api.ConnectionsApi.handle",
         (MANAGED,),
     ),
     Behaviour(
         "@connections POST of more than 128 KB: 413 PayloadTooLargeException",
         MANAGEMENT_API + "PostToConnection",
         "The data has exceeded the maximum size allowed.",
-        "local_run.connections_api.ConnectionsApi.handle",
+        "local_run.simulation.connections_api.ConnectionsApi.handle",
         (MANAGED,),
     ),
     Behaviour(
@@ -224,7 +226,7 @@ WEBSOCKET_ENDPOINT: tuple[Behaviour, ...] = (
         'upgrade, "Too Many Requests" for a message',
         PROTECT,
         "Clients may receive `429 Too Many Requests` error responses at this point.",
-        "local_run.websocket_limits.TokenBucket",
+        "local_run.simulation.websocket_limits.TokenBucket",
         (
             E + "test_past_the_stages_burst_api_gateway_answers_429",
             R + "test_the_token_bucket_lets_a_burst_through_then_the_rate",

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_run import evaluator
-from local_run.alarm_model import (
+from local_run.cloudwatch import evaluator
+from local_run.cloudwatch.alarm_model import (
     ComparisonOperator,
     MetricAlarm,
     MetricId,
@@ -31,9 +31,9 @@ from local_run.alarm_model import (
     MetricStat,
     TreatMissingData,
 )
-from local_run.evaluator import AlarmState, StateChange
-from local_run.metric_store import InMemoryMetricStore
-from local_run.template_alarms import read_alarms
+from local_run.cloudwatch.evaluator import AlarmState, StateChange
+from local_run.cloudwatch.metric_store import InMemoryMetricStore
+from local_run.cloudwatch.template_alarms import read_alarms
 
 # The page's tables are about periods: these tests read them at the ends of the periods
 # (most use 5-minute ones) and evaluate there only. CloudWatch's evaluation every minute,

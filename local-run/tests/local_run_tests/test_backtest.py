@@ -28,9 +28,9 @@ from audio_transcription import metrics_spec as audio_spec
 from infra.alarm_definition import Severity
 from infra.functions import Table
 from infra.stack import WebSocketServiceStack
-from local_run.backend import local_backend
 from local_run.cli import main
-from local_run.local_functions import EMULATOR_SINK_BUDGET_SECONDS
+from local_run.simulation.backend import local_backend
+from local_run.simulation.local_functions import EMULATOR_SINK_BUDGET_SECONDS
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.cloudwatch import CloudWatchSink
 from shared_metrics.testing.aws_emulator import unused_loopback_url

@@ -25,11 +25,11 @@ from audio_transcription import metrics_spec as audio
 from infra.alarm_resources import SYNTHETICS_NAMESPACE
 from infra.canary import MIN_SCHEDULE, canary_name
 from infra.functions import FUNCTIONS
-from local_run.alarm_model import MetricAlarm, TemplateAlarms
-from local_run.evaluator import AlarmState, evaluate, evaluate_alarm
-from local_run.metric_statistics import aligned
-from local_run.metric_store import InMemoryMetricStore
-from local_run.stack_alarms import synthesized_alarms
+from local_run.cloudwatch.alarm_model import MetricAlarm, TemplateAlarms
+from local_run.cloudwatch.evaluator import AlarmState, evaluate, evaluate_alarm
+from local_run.cloudwatch.metric_statistics import aligned
+from local_run.cloudwatch.metric_store import InMemoryMetricStore
+from local_run.simulation.stack_alarms import synthesized_alarms
 from session_management import metrics_spec as session
 
 STACK = "ws-canary"

@@ -1,7 +1,7 @@
-"""The canary's sessions stay out of the drill-down that ranks sessions: EMF lines written by
-the services' real emitters (the EMF sink, the annotate that marks a canary session) for a
-canary session and a user's, both as bad as can be, evaluated by the Contributor Insights
-rules as synthesized (local_run.contributor_insights). The session rules rank the user alone;
+"""The canary's sessions stay out of the drill-down that ranks sessions: EMF lines written by the
+services' real emitters (the EMF sink, the annotate that marks a canary session) for a canary
+session and a user's, both as bad as can be, evaluated by the Contributor Insights rules as
+synthesized (local_run.cloudwatch.contributor_insights). The session rules rank the user alone;
 the rule by connection keeps the canary (on purpose: see infra.drilldown.NOT_SYNTHETIC)."""
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from audio_transcription.metrics import AudioMetrics
 from audio_transcription.metrics_spec import AUDIO_PROCESSING_LATENCY
 from audio_transcription.metrics_spec import NAMESPACE as AUDIO_NAMESPACE
 from infra.functions import FUNCTIONS
-from local_run.contributor_insights import Rule, top_contributors
-from local_run.local_names import function_name, log_group_name
-from local_run.stack_alarms import synthesized_rules
+from local_run.cloudwatch.contributor_insights import Rule, top_contributors
+from local_run.simulation.local_names import function_name, log_group_name
+from local_run.simulation.stack_alarms import synthesized_rules
 from session_management.metrics import SessionMetrics
 from session_management.metrics_spec import NAMESPACE as SESSION_NAMESPACE
 from shared_metrics import MetricsEmitter

@@ -22,11 +22,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_run.alarm_model import TemplateAlarms
-from local_run.evaluator import AlarmState, Evaluation, evaluate
-from local_run.intrinsics import TemplateAlarmError
-from local_run.metric_store import InMemoryMetricStore
-from local_run.template_alarms import read_alarms
+from local_run.cloudwatch.alarm_model import TemplateAlarms
+from local_run.cloudwatch.evaluator import AlarmState, Evaluation, evaluate
+from local_run.cloudwatch.intrinsics import TemplateAlarmError
+from local_run.cloudwatch.metric_store import InMemoryMetricStore
+from local_run.cloudwatch.template_alarms import read_alarms
 
 OK, ALARM, INSUFFICIENT = AlarmState.OK, AlarmState.ALARM, AlarmState.INSUFFICIENT_DATA
 STATES = (OK, ALARM, INSUFFICIENT)

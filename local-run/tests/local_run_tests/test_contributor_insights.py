@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_run.contributor_insights import Contributor, Rule, RuleError, top_contributors
+from local_run.cloudwatch.contributor_insights import Contributor, Rule, RuleError, top_contributors
 
 # The documentation's example rule, verbatim.
 DOC_RULE: dict[str, Any] = {

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_run.contributor_insights import Contributor, Rule, top_contributors
+from local_run.cloudwatch.contributor_insights import Contributor, Rule, top_contributors
 
 GROUP = "Log-group-name2"
 

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from local_run import evaluator
-from local_run.alarm_model import (
+from local_run.cloudwatch import evaluator
+from local_run.cloudwatch.alarm_model import (
     ComparisonOperator,
     MetricAlarm,
     MetricId,
@@ -28,9 +28,9 @@ from local_run.alarm_model import (
     MetricStat,
     TreatMissingData,
 )
-from local_run.evaluator import AlarmState, Evaluation
-from local_run.metric_store import InMemoryMetricStore
-from local_run.template_alarms import read_alarms
+from local_run.cloudwatch.evaluator import AlarmState, Evaluation
+from local_run.cloudwatch.metric_store import InMemoryMetricStore
+from local_run.cloudwatch.template_alarms import read_alarms
 
 # Read at the ends of the periods, as the page's tables are (see test_alarm_windows).
 evaluate_alarm = functools.partial(evaluator.evaluate_alarm, every_minute=False)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from local_run.alarm_model import (
+from local_run.cloudwatch.alarm_model import (
     ComparisonOperator,
     CompositeAlarm,
     MetricAlarm,
@@ -12,10 +12,10 @@ from local_run.alarm_model import (
     TemplateAlarms,
     TreatMissingData,
 )
-from local_run.alarm_rule import AnyOf, StateIs
-from local_run.evaluator import AlarmState, datapoint, evaluate, evaluate_alarm
-from local_run.metric_statistics import aligned
-from local_run.metric_store import EvaluationError, InMemoryMetricStore
+from local_run.cloudwatch.alarm_rule import AnyOf, StateIs
+from local_run.cloudwatch.evaluator import AlarmState, datapoint, evaluate, evaluate_alarm
+from local_run.cloudwatch.metric_statistics import aligned
+from local_run.cloudwatch.metric_store import EvaluationError, InMemoryMetricStore
 
 NS = "Test/Service"
 T0 = 1_700_000_040.0  # not on a minute boundary

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from infra.failure_catalog import CATALOG, FailureClass
-from local_run.phases import PHASES
+from local_run.simulation.phases import PHASES
 
 
 @pytest.mark.parametrize("entry", CATALOG, ids=lambda e: e.name)

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from local_run.alarm_model import MetricId
-from local_run.evaluator import AlarmState
+from local_run.cloudwatch.alarm_model import MetricId
+from local_run.cloudwatch.evaluator import AlarmState
 from local_run.fidelity import BEHAVIOURS, MARK_END, MARK_START, generated
-from local_run.notifications import SUBSCRIBERS, Notification, sns_metrics
-from local_run.platform_metrics import (
+from local_run.simulation.notifications import SUBSCRIBERS, Notification, sns_metrics
+from local_run.simulation.platform_metrics import (
     ANSWERED,
     FUNCTION_ERROR,
     NOT_INVOKED,

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_run.metric_math import MetricMathError, evaluate, parse, references
+from local_run.cloudwatch.metric_math import MetricMathError, evaluate, parse, references
 
 RATE = "IF(attempts > 0, 100 * FILL(errors, 0) / attempts, 0)"
 

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_run.alarm_model import TreatMissingData
-from local_run.evaluator import AlarmState, decide
+from local_run.cloudwatch.alarm_model import TreatMissingData
+from local_run.cloudwatch.evaluator import AlarmState, decide
 
 OK, ALARM, INSUFFICIENT = AlarmState.OK, AlarmState.ALARM, AlarmState.INSUFFICIENT_DATA
 RETAIN = "retain"

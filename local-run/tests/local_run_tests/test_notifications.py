@@ -8,7 +8,7 @@ CloudWatch"): HTTPS failures per attempt, e-mail failures when SNS gives up.
 
 from __future__ import annotations
 
-from local_run.alarm_model import (
+from local_run.cloudwatch.alarm_model import (
     ComparisonOperator,
     CompositeAlarm,
     MetricAlarm,
@@ -18,10 +18,10 @@ from local_run.alarm_model import (
     TemplateAlarms,
     TreatMissingData,
 )
-from local_run.alarm_rule import AnyOf, StateIs
-from local_run.evaluator import AlarmState, evaluate
-from local_run.metric_store import InMemoryMetricStore
-from local_run.notifications import HTTPS, evaluate_with_notifications, notifications
+from local_run.cloudwatch.alarm_rule import AnyOf, StateIs
+from local_run.cloudwatch.evaluator import AlarmState, evaluate
+from local_run.cloudwatch.metric_store import InMemoryMetricStore
+from local_run.simulation.notifications import HTTPS, evaluate_with_notifications, notifications
 
 T0 = 1_800_000_000.0  # a 5-minute boundary
 TOPICS = {"{Ref:Pages}": "pages", "{Ref:Warnings}": "warnings"}

@@ -11,12 +11,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from infra.functions import FUNCTIONS
-from local_run.alarm_model import MetricAlarm, TemplateAlarms
-from local_run.evaluator import AlarmState, evaluate_alarm
-from local_run.local_names import LOCAL_API_ID, LOCAL_STAGE
-from local_run.metric_source import RoutedStore
-from local_run.metric_store import InMemoryMetricStore, MetricStore
-from local_run.platform_metrics import (
+from local_run.cloudwatch.alarm_model import MetricAlarm, TemplateAlarms
+from local_run.cloudwatch.evaluator import AlarmState, evaluate_alarm
+from local_run.cloudwatch.metric_source import RoutedStore
+from local_run.cloudwatch.metric_store import InMemoryMetricStore, MetricStore
+from local_run.simulation.local_names import LOCAL_API_ID, LOCAL_STAGE
+from local_run.simulation.platform_metrics import (
     ANSWERED,
     FUNCTION_ERROR,
     NOT_INVOKED,
@@ -25,7 +25,7 @@ from local_run.platform_metrics import (
     ApiRequest,
     PlatformMetrics,
 )
-from local_run.stack_alarms import synthesized_alarms
+from local_run.simulation.stack_alarms import synthesized_alarms
 from session_management import metrics_spec as session_spec
 
 STACK = "ws-platform"

@@ -20,21 +20,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infra.functions import FUNCTIONS
-from local_run.alarm_model import MetricId
-from local_run.backend import Backend, admin_store, local_backend
-from local_run.evaluator import AlarmState
-from local_run.faults import ClientFaults
-from local_run.lambda_context import LocalLambdaContext
-from local_run.local_functions import LocalFunctions
-from local_run.metric_store import InMemoryMetricStore, dimension_key
-from local_run.notifications import (
+from local_run.cloudwatch.alarm_model import MetricId
+from local_run.cloudwatch.evaluator import AlarmState
+from local_run.cloudwatch.metric_store import InMemoryMetricStore, dimension_key
+from local_run.simulation.backend import Backend, admin_store, local_backend
+from local_run.simulation.faults import ClientFaults
+from local_run.simulation.lambda_context import LocalLambdaContext
+from local_run.simulation.local_functions import LocalFunctions
+from local_run.simulation.notifications import (
     EMAIL,
     EMAIL_GIVE_UP_SECONDS,
     HTTPS,
     Notification,
     sns_metrics,
 )
-from local_run.platform_metrics import (
+from local_run.simulation.platform_metrics import (
     ANSWERED,
     CLIENT_ERROR,
     DOCUMENTED,
@@ -49,7 +49,7 @@ from local_run.platform_metrics import (
     FunctionOutput,
     PlatformMetrics,
 )
-from local_run.sim_clock import SimClock, SimDeadlineWatch
+from local_run.simulation.sim_clock import SimClock, SimDeadlineWatch
 from shared_metrics import MetricsEmitter, MetricSpec, Unit
 from shared_metrics.sinks.memory import MemorySink
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV

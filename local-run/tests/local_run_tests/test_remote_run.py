@@ -18,11 +18,11 @@ import pytest
 from botocore.exceptions import ClientError
 
 from audio_transcription import metrics_spec as audio_spec
-from local_run.alarm_model import MetricId, MetricStat
 from local_run.cli import main
-from local_run.faults import ClientFaults, DynamoDBFaults, ProxyFaults
-from local_run.local_functions import EMULATOR_SINK_BUDGET_SECONDS
-from local_run.metric_source import GetMetricDataSource, PeriodStatistics, read_settled
+from local_run.cloudwatch.alarm_model import MetricId, MetricStat
+from local_run.cloudwatch.metric_source import GetMetricDataSource, PeriodStatistics, read_settled
+from local_run.simulation.faults import ClientFaults, DynamoDBFaults, ProxyFaults
+from local_run.simulation.local_functions import EMULATOR_SINK_BUDGET_SECONDS
 from shared_metrics import MetricsEmitter
 from shared_metrics.sinks.cloudwatch import CloudWatchSink
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV, AwsEmulator

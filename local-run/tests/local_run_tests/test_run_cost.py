@@ -18,12 +18,12 @@ from infra.monitoring_cost import bill_for
 from infra.monitoring_series import series
 from infra.monitoring_traffic import TrafficProfile
 from local_run.handler_workload import WORKLOAD_PATH
-from local_run.local_names import STACK_NAME, log_group_name
-from local_run.phases import Phase
-from local_run.platform_metrics import PlatformMetrics
 from local_run.run_cost import event_bytes, measure_workload, print_run_cost, run_measurement
-from local_run.scenario import PhaseSpan, ScenarioResult
-from local_run.stack_alarms import synthesized_template
+from local_run.simulation.local_names import STACK_NAME, log_group_name
+from local_run.simulation.phases import Phase
+from local_run.simulation.platform_metrics import PlatformMetrics
+from local_run.simulation.scenario import PhaseSpan, ScenarioResult
+from local_run.simulation.stack_alarms import synthesized_template
 
 AT, SM = "AudioTranscription/WebSocket", "SessionManagement/WebSocket"
 T0 = 1_800_000_000.0

@@ -9,17 +9,22 @@ import pytest
 
 from infra.drilldown import RULES
 from infra.functions import FUNCTIONS
-from local_run.backend import local_backend
 from local_run.cli import main, platform_routed, subscribers_down
-from local_run.contributor_insights import MISSING, resolve
-from local_run.metric_source import MotoBackendSource
-from local_run.notifications import EMAIL, evaluate_with_notifications
-from local_run.phases import DEGRADED, PHASES
-from local_run.platform_metrics import DOCUMENTED, READINGS
+from local_run.cloudwatch.contributor_insights import MISSING, resolve
+from local_run.cloudwatch.metric_source import MotoBackendSource
 from local_run.plot import alarm_series, write_plot
 from local_run.report import contributors_by_phase, fired_by_phase, pages_by_phase, report
-from local_run.scenario import run_scenario
-from local_run.stack_alarms import alarm_key, synthesized_alarms, synthesized_rules, topic_names
+from local_run.simulation.backend import local_backend
+from local_run.simulation.notifications import EMAIL, evaluate_with_notifications
+from local_run.simulation.phases import DEGRADED, PHASES
+from local_run.simulation.platform_metrics import DOCUMENTED, READINGS
+from local_run.simulation.scenario import run_scenario
+from local_run.simulation.stack_alarms import (
+    alarm_key,
+    synthesized_alarms,
+    synthesized_rules,
+    topic_names,
+)
 from shared_metrics.testing.aws_emulator import unused_loopback_url
 
 STACK = "ws-e2e"

@@ -1,9 +1,8 @@
-"""The canary as the local run runs it (`local_run.scenario_canary`): the real script against
-the local WebSocket endpoint in front of the real handlers on moto, timed on the simulated
-clock, with what Synthetics publishes per run (CloudWatch user guide, "CloudWatch metrics
-published by canaries": SuccessPercent "The percentage of the runs of this canary that
-succeed and find no failures", Duration "The duration in milliseconds of the canary run",
-dimension CanaryName).
+"""The canary as the local run runs it (`local_run.simulation.scenario_canary`): the real script
+against the local WebSocket endpoint in front of the real handlers on moto, timed on the simulated
+clock, with what Synthetics publishes per run (CloudWatch user guide, "CloudWatch metrics published
+by canaries": SuccessPercent "The percentage of the runs of this canary that succeed and find no
+failures", Duration "The duration in milliseconds of the canary run", dimension CanaryName).
 
 Expected durations come from the canary's protocol (`websocket_canary.steps`): five of its
 requests wait for a function (the speaker's and the listener's upgrade, setVolume,
@@ -23,15 +22,15 @@ from hypothesis import strategies as st
 
 from infra.alarm_resources import LAMBDA_NAMESPACE, SYNTHETICS_NAMESPACE
 from infra.canary import canary_name
-from local_run.backend import Backend, local_backend
-from local_run.local_names import STACK_NAME
-from local_run.metric_store import MetricId, dimension_key
-from local_run.scenario import aligned_start
-from local_run.scenario_canary import OFFSET_SECONDS, SCHEDULE_SECONDS, ScenarioCanary
+from local_run.cloudwatch.metric_store import MetricId, dimension_key
 from local_run.serve import endpoint_on
-from local_run.sim_clock import SimClock
-from local_run.stack_alarms import synthesized_routes
-from local_run.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.backend import Backend, local_backend
+from local_run.simulation.local_names import STACK_NAME
+from local_run.simulation.scenario import aligned_start
+from local_run.simulation.scenario_canary import OFFSET_SECONDS, SCHEDULE_SECONDS, ScenarioCanary
+from local_run.simulation.sim_clock import SimClock
+from local_run.simulation.stack_alarms import synthesized_routes
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
 from websocket_service.events import DEFAULT, DISCONNECT
 from websocket_service.management_api import ENDPOINT_ENV
 from websocket_service.testing.management_api_stub import ManagementApiStub

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from local_run.metric_statistics import merge, percentile, statistic
+from local_run.cloudwatch.metric_statistics import merge, percentile, statistic
 
 
 def test_simple_statistics() -> None:

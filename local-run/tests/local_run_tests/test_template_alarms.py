@@ -15,20 +15,20 @@ from infra.alarm_names import alarm_name, composite_alarm_name
 from infra.alarm_resources import SYNTHETICS_NAMESPACE
 from infra.canary import canary_name
 from infra.stack import WebSocketServiceStack
-from local_run.alarm_model import (
+from local_run.cloudwatch.alarm_model import (
     ComparisonOperator,
     CompositeAlarm,
     MetricAlarm,
     TemplateAlarms,
     TreatMissingData,
 )
-from local_run.alarm_rule import AllOf, AnyOf, Not, StateIs
-from local_run.evaluator import AlarmState, evaluate
-from local_run.intrinsics import TemplateAlarmError
-from local_run.metric_statistics import aligned
-from local_run.metric_store import InMemoryMetricStore
-from local_run.stack_alarms import synthesized_alarms
-from local_run.template_alarms import read_alarms, read_template_file
+from local_run.cloudwatch.alarm_rule import AllOf, AnyOf, Not, StateIs
+from local_run.cloudwatch.evaluator import AlarmState, evaluate
+from local_run.cloudwatch.intrinsics import TemplateAlarmError
+from local_run.cloudwatch.metric_statistics import aligned
+from local_run.cloudwatch.metric_store import InMemoryMetricStore
+from local_run.cloudwatch.template_alarms import read_alarms, read_template_file
+from local_run.simulation.stack_alarms import synthesized_alarms
 from local_run_tests.conftest import STACK_NAME
 
 AUDIO, LATENCY = "AudioTranscription", "AudioLatencyP95"

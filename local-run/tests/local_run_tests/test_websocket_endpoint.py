@@ -28,20 +28,20 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from audio_transcription.testing.pcm import send_audio_body
-from local_run.alarm_model import MetricId
-from local_run.backend import Backend, admin_store, local_backend
-from local_run.dispatch_log import Dispatch
-from local_run.local_functions import CHUNK, POLICY
-from local_run.local_names import LOCAL_API_ID, STACK_NAME
-from local_run.metric_source import MotoBackendSource
-from local_run.scenario import aligned_start
+from local_run.cloudwatch.alarm_model import MetricId
+from local_run.cloudwatch.metric_source import MotoBackendSource
 from local_run.serve import endpoint_on
-from local_run.sim_clock import SimClock
-from local_run.stack_alarms import synthesized_alarms, synthesized_routes
-from local_run.traffic import OVERSIZE_CHUNK
-from local_run.websocket_endpoint import WebSocketEndpoint
-from local_run.websocket_limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, TokenBucket
-from local_run.websocket_routes import RouteTable
+from local_run.simulation.backend import Backend, admin_store, local_backend
+from local_run.simulation.dispatch_log import Dispatch
+from local_run.simulation.local_functions import CHUNK, POLICY
+from local_run.simulation.local_names import LOCAL_API_ID, STACK_NAME
+from local_run.simulation.scenario import aligned_start
+from local_run.simulation.sim_clock import SimClock
+from local_run.simulation.stack_alarms import synthesized_alarms, synthesized_routes
+from local_run.simulation.traffic import OVERSIZE_CHUNK
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.websocket_limits import MAX_FRAME_BYTES, MAX_MESSAGE_BYTES, TokenBucket
+from local_run.simulation.websocket_routes import RouteTable
 from session_management.store import SessionStore
 from websocket_service.events import CONNECT, DEFAULT, DISCONNECT, parse_event
 from websocket_service.management_api import ENDPOINT_ENV

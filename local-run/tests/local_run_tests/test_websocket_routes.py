@@ -13,9 +13,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from infra.functions import FUNCTIONS, ROUTE_SELECTION_EXPRESSION
-from local_run.local_names import STACK_NAME
-from local_run.stack_alarms import synthesized_template
-from local_run.websocket_events import (
+from local_run.simulation.local_names import STACK_NAME
+from local_run.simulation.stack_alarms import synthesized_template
+from local_run.simulation.websocket_events import (
     ClientConnection,
     Stage,
     connect_event,
@@ -23,8 +23,13 @@ from local_run.websocket_events import (
     message_event,
     new_id,
 )
-from local_run.websocket_limits import DURATION, IDLE, TokenBucket, expiry
-from local_run.websocket_routes import Route, RouteTable, RouteTableError, evaluate_selection
+from local_run.simulation.websocket_limits import DURATION, IDLE, TokenBucket, expiry
+from local_run.simulation.websocket_routes import (
+    Route,
+    RouteTable,
+    RouteTableError,
+    evaluate_selection,
+)
 from websocket_service.events import (
     CONNECT,
     CONNECTION_ID_PATTERN,

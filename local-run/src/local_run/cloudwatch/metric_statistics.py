@@ -14,7 +14,7 @@ are computed over every observation in the period (`stat_value`):
   threshold may differ slightly from the service.
 
 A store that already holds per-period statistics (GetMetricData's, see
-`local_run.metric_source.PeriodStatistics`) answers them as they are.
+`local_run.cloudwatch.metric_source.PeriodStatistics`) answers them as they are.
 """
 
 from __future__ import annotations
@@ -24,8 +24,13 @@ from collections import defaultdict
 from collections.abc import Iterable
 from fractions import Fraction
 
-from local_run.alarm_model import PERCENTILE, MetricStat
-from local_run.metric_store import Distribution, EvaluationError, MetricStore, Observation
+from local_run.cloudwatch.alarm_model import PERCENTILE, MetricStat
+from local_run.cloudwatch.metric_store import (
+    Distribution,
+    EvaluationError,
+    MetricStore,
+    Observation,
+)
 
 
 def merge(observations: Iterable[Observation]) -> dict[float, float]:
@@ -84,7 +89,7 @@ def aligned(timestamp: float, period: int) -> float:
 def stat_value(store: MetricStore, stat: MetricStat, period_start: float) -> float | None:
     """The statistic of one period. A store with a ``period_statistic(stat, period_start)``
     method (per-period statistics as GetMetricData returns them, see
-    `local_run.metric_source.PeriodStatistics`) answers directly; otherwise the statistic
+    `local_run.cloudwatch.metric_source.PeriodStatistics`) answers directly; otherwise the statistic
     is computed from the raw observations."""
     direct = getattr(store, "period_statistic", None)
     if direct is not None:

@@ -1,22 +1,22 @@
 """What a phase switches on in the running system for its whole length: its faults.
 
-`enter_phase` sets them for the phase about to start and clears those of the phase before:
-session items this release cannot read (`local_run.traffic.Traffic.corrupt_sessions`),
-Transcribe down, slow or hung (`local_run.scenario_transcriber`), a slow or hung Management
-API, DynamoDB errors or throttling (`local_run.faults`), API Gateway's permission to invoke a
+`enter_phase` sets them for the phase about to start and clears those of the phase before: session
+items this release cannot read (`local_run.simulation.traffic.Traffic.corrupt_sessions`), Transcribe
+down, slow or hung (`local_run.simulation.scenario_transcriber`), a slow or hung Management API,
+DynamoDB errors or throttling (`local_run.simulation.faults`), API Gateway's permission to invoke a
 function revoked, a function's metrics no longer arriving
-(`local_run.platform_metrics.FunctionOutput`), the flash crowd's speakers gone, and, on the
-WebSocket endpoint the canary reaches the service through, new connections refused, a route
-deleted (for the scenario's clients too: `local_run.traffic.Traffic.deleted_routes`) or a
-delay in front of every function. The
-sizes come from `local_run.phases`; the phases whose fault is traffic (abusers, garbled
-chunks, listeners leaving, flash crowds) are in `local_run.traffic`.
+(`local_run.simulation.platform_metrics.FunctionOutput`), the flash crowd's speakers gone, and, on
+the WebSocket endpoint the canary reaches the service through, new connections refused, a route
+deleted (for the scenario's clients too: `local_run.simulation.traffic.Traffic.deleted_routes`) or a
+delay in front of every function. The sizes come from `local_run.simulation.phases`; the phases
+whose fault is traffic (abusers, garbled chunks, listeners leaving, flash crowds) are in
+`local_run.simulation.traffic`.
 """
 
 from __future__ import annotations
 
-from local_run.local_functions import LocalFunctions
-from local_run.phases import (
+from local_run.simulation.local_functions import LocalFunctions
+from local_run.simulation.phases import (
     AUDIO_FN,
     CONNECTION,
     DEGRADED_NOTIFY_SECONDS,
@@ -28,8 +28,8 @@ from local_run.phases import (
     SLOW_FROM_OUTSIDE_SECONDS,
     STATUS_FN,
 )
-from local_run.traffic import Traffic
-from local_run.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.traffic import Traffic
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
 from websocket_service.testing.management_api_stub import ManagementApiStub
 
 

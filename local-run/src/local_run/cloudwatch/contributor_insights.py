@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from local_run.intrinsics import render
+from local_run.cloudwatch.intrinsics import render
 
 MAX_KEYS = 4
 MAX_FILTERS = 4

@@ -1,5 +1,5 @@
 """What AWS's own services would publish about a local run: AWS/Lambda, AWS/ApiGateway,
-AWS/DynamoDB and CloudWatchSynthetics (the canary's runs: `local_run.scenario_canary`)
+AWS/DynamoDB and CloudWatchSynthetics (the canary's runs: `local_run.simulation.scenario_canary`)
 metrics, recorded by the scenario from what it sees (nobody may publish to an ``AWS/``
 namespace, and the emulator publishes none), and the path from a function's output
 to CloudWatch. Each rule cites its documentation in `local_run.fidelity`.
@@ -54,7 +54,7 @@ from infra.alarm_resources import (
     LAMBDA_NAMESPACE,
     SYNTHETICS_NAMESPACE,
 )
-from local_run.metric_store import InMemoryMetricStore
+from local_run.cloudwatch.metric_store import InMemoryMetricStore
 from shared_metrics.series import SeriesBatch
 from shared_metrics.sinks.base import MetricSink, PublishResult, total_datapoints
 from shared_metrics.sinks.emf import EmfSink
@@ -203,7 +203,7 @@ class PlatformMetrics:
             {"FunctionName": function_name},
         )
 
-    # -- CloudWatch Synthetics (`local_run.scenario_canary`) ----------------------------------
+    # -- CloudWatch Synthetics (`local_run.simulation.scenario_canary`) ---------------------
 
     def synthetics(self, t: float, name: str, value: float, dims: Mapping[str, str]) -> None:
         self._put(SYNTHETICS_NAMESPACE, name, t, value, dims)

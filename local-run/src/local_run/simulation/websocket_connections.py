@@ -1,9 +1,8 @@
-"""The local WebSocket endpoint's open connections as the rest of the world reaches them:
-the ``@connections`` API's POST, GET and DELETE (`local_run.connections_api.Connections`,
-called from that API's server threads, each done on the endpoint's event loop), and what a
-caller that takes turns with the endpoint needs (`wait_idle`, `connections_answer`).
-`EndpointConnections` is the part of `local_run.websocket_endpoint.WebSocketEndpoint` that
-holds them.
+"""The local WebSocket endpoint's open connections as the rest of the world reaches them: the
+``@connections`` API's POST, GET and DELETE (`local_run.simulation.connections_api.Connections`,
+called from that API's server threads, each done on the endpoint's event loop), and what a caller
+that takes turns with the endpoint needs (`wait_idle`, `connections_answer`). `EndpointConnections`
+is the part of `local_run.simulation.websocket_endpoint.WebSocketEndpoint` that holds them.
 """
 
 from __future__ import annotations
@@ -20,14 +19,14 @@ from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 
-from local_run.connections_api import (
+from local_run.simulation.connections_api import (
     ClientBufferFull,
     ConnectionGone,
     ConnectionInfo,
     ConnectionsApi,
 )
-from local_run.websocket_events import ClientConnection, Stage
-from local_run.websocket_limits import NORMAL_CLOSURE
+from local_run.simulation.websocket_events import ClientConnection, Stage
+from local_run.simulation.websocket_limits import NORMAL_CLOSURE
 from shared_metrics.testing.loopback_server import Reply
 
 POST_TIMEOUT_SECONDS = 1.5  # under the handlers' 2 s read timeout: a stuck client is a 429
@@ -93,7 +92,7 @@ class EndpointConnections:
         path = f"/{self.stage.name}/@connections/{urllib.parse.quote(connection_id, safe='')}"
         return self._api.handle(method, path, headers, body)
 
-    # -- @connections (`local_run.connections_api.Connections`, from its server threads) ------
+    # -- @connections (`connections_api.Connections`, from its server threads) ------------------
 
     def post(self, connection_id: str, data: bytes) -> None:
         self._on_loop(self._post(connection_id, data))

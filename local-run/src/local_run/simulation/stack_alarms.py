@@ -4,8 +4,8 @@ evaluated.
 
 The stack is synthesized with inline placeholder Lambda code (no zips needed), once per
 stack name and process. The template's resource references (FunctionName, TableName,
-TopicName, ApiId and log group tokens, see `local_run.intrinsics`) are mapped to what the
-resources are called locally (`local_run.local_names`), or, for the backtest's functions,
+TopicName, ApiId and log group tokens, see `local_run.cloudwatch.intrinsics`) are mapped to what the
+resources are called locally (`local_run.simulation.local_names`), or, for the backtest's functions,
 to the names it is given. Alarms are picked by full name or by key: the name without the
 ``<stack name>-`` prefix.
 """
@@ -18,11 +18,11 @@ from typing import Any
 
 from infra.alarm_definition import Severity
 from infra.functions import Table
-from local_run.alarm_model import TemplateAlarms
-from local_run.contributor_insights import Rule, insight_rules
-from local_run.local_names import LOCAL_API_ID, TABLES, local_topic_name, log_group_name
-from local_run.template_alarms import read_alarms
-from local_run.websocket_routes import RouteTable
+from local_run.cloudwatch.alarm_model import TemplateAlarms
+from local_run.cloudwatch.contributor_insights import Rule, insight_rules
+from local_run.cloudwatch.template_alarms import read_alarms
+from local_run.simulation.local_names import LOCAL_API_ID, TABLES, local_topic_name, log_group_name
+from local_run.simulation.websocket_routes import RouteTable
 from session_management.store import TableNames
 
 

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from audio_transcription import metrics_spec as audio_spec
-from local_run.local_names import TABLES
+from local_run.simulation.local_names import TABLES
 from session_management import metrics_spec as session_spec
 from session_management.store import SessionStore, TableNames
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV, AwsEmulator

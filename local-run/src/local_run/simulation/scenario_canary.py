@@ -2,7 +2,7 @@
 (`websocket_canary.check.run_check`) run against the local WebSocket endpoint at the stack's
 schedule, and what CloudWatch Synthetics publishes about each run.
 
-The endpoint (`local_run.websocket_endpoint`) stands in front of the same functions the
+The endpoint (`local_run.simulation.websocket_endpoint`) stands in front of the same functions the
 scenario's traffic invokes, on the same simulated clock, DynamoDB faults and Management API,
 so a phase's faults reach the canary as they reach users. A run takes its turn between two
 of the scenario's ticks: the scenario waits until the run is over and the endpoint idle (its
@@ -27,9 +27,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from infra.canary import DEFAULT_SCHEDULE, canary_name
-from local_run.platform_metrics import PlatformMetrics
-from local_run.sim_clock import SimClock
-from local_run.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.platform_metrics import PlatformMetrics
+from local_run.simulation.sim_clock import SimClock
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
 from websocket_canary.check import run_check
 from websocket_canary.settings import DEFAULT_STEP_TIMEOUT_SECONDS, CanarySettings
 from websocket_canary.steps import CanaryFailure

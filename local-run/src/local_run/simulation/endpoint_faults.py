@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from local_run.websocket_routes import RouteTable
+from local_run.simulation.websocket_routes import RouteTable
 
 
 @dataclass

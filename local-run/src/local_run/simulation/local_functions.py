@@ -5,27 +5,27 @@ Gateway and Lambda would invoke them.
 the backend's tables, exactly as in Lambda, except that:
 
 - each function has its own emitter (as each runs in its own Lambda environments), which
-  publishes through the real `CloudWatchSink` (PutMetricData) to the backend, with
-  ``clock=`` the simulated clock: metric timestamps follow it. Every invocation gets a Lambda
-  context (`local_run.lambda_context`: request id, function name, memory, the remaining
-  time of its timeout on the simulated timer), so the handlers flush at the end of every
-  invocation and, as deployed, shortly before its deadline (the emitters' deadline watch is
-  on the simulated timer: `local_run.sim_clock.SimDeadlineWatch`); what they flush reaches
-  CloudWatch if it was flushed before the invocation timed out and the phase has not broken
-  the function's metrics (`local_run.platform_metrics.FunctionOutput`);
+  publishes through the real `CloudWatchSink` (PutMetricData) to the backend, with ``clock=`` the
+  simulated clock: metric timestamps follow it. Every invocation gets a Lambda context
+  (`local_run.simulation.lambda_context`: request id, function name, memory, the remaining time of
+  its timeout on the simulated timer), so the handlers flush at the end of every invocation and, as
+  deployed, shortly before its deadline (the emitters' deadline watch is on the simulated timer:
+  `local_run.simulation.sim_clock.SimDeadlineWatch`); what they flush reaches CloudWatch if it was
+  flushed before the invocation timed out and the phase has not broken the function's metrics
+  (`local_run.simulation.platform_metrics.FunctionOutput`);
 - DynamoDB calls run with botocore's retries off (their backoff sleeps would be wall
   time; the injected fault rate stands for what still fails after retries), and the
-  DynamoDB phases inject 500s or throttling (`local_run.faults`: a `FaultProxy` on
+  DynamoDB phases inject 500s or throttling (`local_run.simulation.faults`: a `FaultProxy` on
   loopback in front of the emulator, in the client for other backends);
-- the transcriber is in-process (`local_run.scenario_transcriber`): it can be down, slow or
-  hang;
+- the transcriber is in-process (`local_run.simulation.scenario_transcriber`): it can be down,
+  slow or hang;
 - timers (the emitters' ``timer_clock``, `SimClock.timer`) measure the simulated time spent
-  inside processing, never this machine's speed (`local_run.sim_clock`);
+  inside processing, never this machine's speed (`local_run.simulation.sim_clock`);
 - the PutMetricData sink has a budget of minutes, not Lambda's seconds: the emulator shares
   this machine's CPU with the run, and a busy or slowed machine must not lose datapoints.
 
 `LocalFunctions.invoke` is one request through API Gateway and Lambda, with what both
-services record about it (`local_run.platform_metrics.PlatformMetrics`): a function's
+services record about it (`local_run.simulation.platform_metrics.PlatformMetrics`): a function's
 requests are throttled beyond its reserved concurrency when they arrive at once (`burst`),
 and time out past its timeout.
 """
@@ -42,12 +42,12 @@ from audio_transcription.processing import AudioProcessor
 from audio_transcription.services import AudioServices
 from audio_transcription.testing.pcm import tone
 from infra.functions import FUNCTIONS
-from local_run.backend import Backend
-from local_run.faults import ClientFaults, DynamoDBFaults, ProxyFaults
-from local_run.lambda_context import LocalLambdaContext, request_id
-from local_run.local_names import function_name, log_group_name
-from local_run.phases import AUDIO_FN, CONNECTION, STATUS_FN
-from local_run.platform_metrics import (
+from local_run.simulation.backend import Backend
+from local_run.simulation.faults import ClientFaults, DynamoDBFaults, ProxyFaults
+from local_run.simulation.lambda_context import LocalLambdaContext, request_id
+from local_run.simulation.local_names import function_name, log_group_name
+from local_run.simulation.phases import AUDIO_FN, CONNECTION, STATUS_FN
+from local_run.simulation.platform_metrics import (
     ANSWERED,
     FUNCTION_ERROR,
     NOT_INVOKED,
@@ -56,8 +56,8 @@ from local_run.platform_metrics import (
     FunctionOutput,
     PlatformMetrics,
 )
-from local_run.scenario_transcriber import ScenarioTranscriber
-from local_run.sim_clock import SimClock, SimDeadlineWatch
+from local_run.simulation.scenario_transcriber import ScenarioTranscriber
+from local_run.simulation.sim_clock import SimClock, SimDeadlineWatch
 from session_management.handlers import connection, session_status
 from session_management.metrics import SessionMetrics
 from session_management.services import SessionServices
@@ -196,7 +196,7 @@ class LocalFunctions:
 
     def invoke(self, label: str, event: dict[str, Any], running: int = 1) -> int:
         """One request to a function, through API Gateway (WebSocket events) and Lambda, with
-        what both services record (`local_run.platform_metrics`); its HTTP status."""
+        what both services record (`local_run.simulation.platform_metrics`); its HTTP status."""
         return self.call(label, event, running)[0]
 
     def call(

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from local_run.sim_clock import SimClock
+from local_run.simulation.sim_clock import SimClock
 
 
 class WallClock(SimClock):

@@ -1,13 +1,13 @@
 """A real WebSocket endpoint on 127.0.0.1 in front of the local run's three functions, with
 API Gateway WebSocket's documented behaviour: `WebSocketEndpoint`.
 
-Clients connect to ``ws://127.0.0.1:PORT/{stage}?...`` (the ``websockets`` library's asyncio
-server, in a thread of its own); the functions are `local_run.local_functions.LocalFunctions`
+Clients connect to ``ws://127.0.0.1:PORT/{stage}?...`` (the ``websockets`` library's asyncio server,
+in a thread of its own); the functions are `local_run.simulation.local_functions.LocalFunctions`
 (the real handlers, on a backend), their routes read from the synthesized template
-(`local_run.websocket_routes`), their events built as API Gateway builds them
-(`local_run.websocket_events`); they reach clients through the ``@connections`` API
-(`local_run.connections_api`, ``management_url``: the handlers' ``APIGW_MANAGEMENT_ENDPOINT``).
-What API Gateway does, as the developer guide says it:
+(`local_run.simulation.websocket_routes`), their events built as API Gateway builds them
+(`local_run.simulation.websocket_events`); they reach clients through the ``@connections`` API
+(`local_run.simulation.connections_api`, ``management_url``: the handlers'
+``APIGW_MANAGEMENT_ENDPOINT``). What API Gateway does, as the developer guide says it:
 
 - $connect ("Managing connected users and client apps: `$connect` and `$disconnect`
   routes"): "Until execution of the integration associated with the `$connect` route is
@@ -18,7 +18,7 @@ What API Gateway does, as the developer guide says it:
   integration returns a 400 error, and the connection is unsuccessful ... error: Unexpected
   server response: 400"); a function that fails answers 502 (an exception) or 504 (a
   timeout), a route that cannot be invoked 500 (not documented: REST APIs' codes).
-- messages: routed by `local_run.websocket_routes.RouteTable.select`; on a route with a
+- messages: routed by `local_run.simulation.websocket_routes.RouteTable.select`; on a route with a
   route response the function's ``body`` goes back to the client ("For proxy integrations,
   API Gateway automatically passes the backend output to the caller as the complete
   payload"; "API Gateway will not pass the backend response through to the route response,
@@ -28,13 +28,13 @@ What API Gateway does, as the developer guide says it:
   DeleteConnection, the idle timeout, the duration limit, a frame or message over the quotas
   (1009), a binary frame (1003), the endpoint stopping (1001), a connection lost before it
   opened (1006). A refused $connect gets none (no connection was made).
-- the quotas and the stage's token bucket (`local_run.websocket_limits`).
+- the quotas and the stage's token bucket (`local_run.simulation.websocket_limits`).
 
 The functions run one invocation at a time, on a thread pool (the asyncio loop never waits
 for one): each has one metrics emitter, as a Lambda environment runs one invocation at a
 time. A handler's post is handed to the loop and answered once the client has it.
 
-What the local run's phases switch on (`faults`: `local_run.endpoint_faults`): new
+What the local run's phases switch on (`faults`: `local_run.simulation.endpoint_faults`): new
 connections refused, a route that cannot be invoked or is deleted, a delay in front of every
 function. `wait_idle` lets a caller that takes turns with the endpoint (the local run's
 canary) wait until its connections are closed and their $disconnects done;
@@ -59,16 +59,16 @@ from websockets.http11 import Request, Response
 
 from infra.functions import FUNCTIONS
 from infra.stack import THROTTLE_BURST_LIMIT, THROTTLE_RATE_LIMIT
-from local_run.connections_api import (
+from local_run.simulation.connections_api import (
     ConnectionsApi,
 )
-from local_run.dispatch_log import Dispatch, DispatchLog
-from local_run.endpoint_faults import EndpointFaults
-from local_run.local_functions import LocalFunctions
-from local_run.local_names import LOCAL_API_ID, LOCAL_STAGE
-from local_run.platform_metrics import NOT_INVOKED, ApiRequest
-from local_run.websocket_connections import EndpointConnections, OpenConnection
-from local_run.websocket_events import (
+from local_run.simulation.dispatch_log import Dispatch, DispatchLog
+from local_run.simulation.endpoint_faults import EndpointFaults
+from local_run.simulation.local_functions import LocalFunctions
+from local_run.simulation.local_names import LOCAL_API_ID, LOCAL_STAGE
+from local_run.simulation.platform_metrics import NOT_INVOKED, ApiRequest
+from local_run.simulation.websocket_connections import EndpointConnections, OpenConnection
+from local_run.simulation.websocket_events import (
     ClientConnection,
     Stage,
     connect_event,
@@ -78,7 +78,7 @@ from local_run.websocket_events import (
     message_event,
     new_id,
 )
-from local_run.websocket_limits import (
+from local_run.simulation.websocket_limits import (
     ABNORMAL_CLOSURE,
     GOING_AWAY,
     IDLE_TIMEOUT_SECONDS,
@@ -90,7 +90,7 @@ from local_run.websocket_limits import (
     close_cause,
     expiry,
 )
-from local_run.websocket_routes import Route, RouteTable
+from local_run.simulation.websocket_routes import Route, RouteTable
 from shared_metrics.testing.lifecycle import StartStop
 from websocket_service.events import CONNECT
 from websocket_service.testing.events import scheduled_event
@@ -139,7 +139,7 @@ class WebSocketEndpoint(EndpointConnections, StartStop):
         self.dispatches = DispatchLog()  # what the functions were asked, for tests
         # Simulated time clients have waited for the functions so far: each $connect's and
         # message's invocation, with any delay in front of it (the clock a client that takes
-        # turns with the scenario times itself on: `local_run.scenario_canary`).
+        # turns with the scenario times itself on: `local_run.simulation.scenario_canary`).
         self.waited_seconds = 0.0
         self._invocations = threading.Lock()
         self._pool = concurrent.futures.ThreadPoolExecutor(workers, thread_name_prefix="lambda")

@@ -5,11 +5,11 @@ CloudWatch backend (the state of `shared_metrics.testing.aws_emulator.AwsEmulato
 runs in this process). Reading the backend instead of calling GetMetricData matters twice:
 moto computes no percentiles, and it matches dimensions loosely (a query for {A} also
 returns datums published with {A, B}); here every datum keeps its EXACT dimension set and
-its raw values, and `local_run.metric_statistics` computes the statistics.
+its raw values, and `local_run.cloudwatch.metric_statistics` computes the statistics.
 
 `GetMetricDataSource` (the backtest: LocalStack or real AWS) reads per-period statistics
 with GetMetricData instead (real CloudWatch computes them, percentiles included) into a
-`PeriodStatistics` store, which `local_run.metric_statistics.stat_value` uses as is. The
+`PeriodStatistics` store, which `local_run.cloudwatch.metric_statistics.stat_value` uses as is. The
 in-process moto emulator answers GetMetricData for Sum, SampleCount, Average, Minimum and
 Maximum but returns no percentile values (a pNN alarm sees missing data there), and it matches
 dimensions loosely: a query without dimensions also counts datums published with some.
@@ -28,9 +28,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from local_run.alarm_model import MetricId, MetricStat
-from local_run.metric_statistics import aligned, stat_value
-from local_run.metric_store import InMemoryMetricStore, MetricStore, Observation, dimension_key
+from local_run.cloudwatch.alarm_model import MetricId, MetricStat
+from local_run.cloudwatch.metric_statistics import aligned, stat_value
+from local_run.cloudwatch.metric_store import (
+    InMemoryMetricStore,
+    MetricStore,
+    Observation,
+    dimension_key,
+)
 
 # moto's defaults: the account it answers as, and the region AwsEmulator's clients use.
 MOTO_ACCOUNT = "123456789012"

@@ -1,12 +1,12 @@
 """The simulated WebSocket traffic of a local run, tick by tick.
 
-Traffic is simulated in 5-second ticks: two speakers stream 100 ms PCM16 16 kHz chunks (a
-chunk every other tick: sampled, not real time), three listeners per session ask for status
-each minute, speakers send control messages, and the EventBridge schedule runs the periodic
-update. Some phases add their own traffic: abusers flooding status queries and audio,
-garbled chunks, listeners leaving without a $disconnect, flash crowds, a trickle of
-traffic with a single failing request. Every request goes through
-`local_run.local_functions.LocalFunctions.invoke` (or ``burst``: requests at one instant).
+Traffic is simulated in 5-second ticks: two speakers stream 100 ms PCM16 16 kHz chunks (a chunk
+every other tick: sampled, not real time), three listeners per session ask for status each minute,
+speakers send control messages, and the EventBridge schedule runs the periodic update. Some phases
+add their own traffic: abusers flooding status queries and audio, garbled chunks, listeners leaving
+without a $disconnect, flash crowds, a trickle of traffic with a single failing request. Every
+request goes through `local_run.simulation.local_functions.LocalFunctions.invoke` (or ``burst``:
+requests at one instant).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from typing import Any
 from audio_transcription.routes import SEND_AUDIO
 from audio_transcription.testing.pcm import send_audio_body, tone
 from infra.functions import FUNCTIONS
-from local_run.local_functions import CHUNK, POLICY, LocalFunctions
-from local_run.phases import (
+from local_run.simulation.local_functions import CHUNK, POLICY, LocalFunctions
+from local_run.simulation.phases import (
     ABUSERS_PER_SERVICE,
     AUDIO_FN,
     CONNECTION,
@@ -83,7 +83,7 @@ class Traffic:
     def raw_audio(self, connection_id: str, body: str | dict[str, Any]) -> int:
         if SEND_AUDIO in self.deleted_routes:
             # No route with this key: API Gateway selects $default (the developer guide's
-            # route selection, as `local_run.websocket_routes.RouteTable.select` has it).
+            # route selection, as `local_run.simulation.websocket_routes.RouteTable.select` has it).
             return self.functions.invoke(DEFAULT_FN, websocket_event(DEFAULT, connection_id, body))
         return self.functions.invoke(AUDIO_FN, websocket_event(SEND_AUDIO, connection_id, body))
 

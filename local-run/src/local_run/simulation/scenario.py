@@ -1,16 +1,16 @@
 """A simulated-clock scenario: the three real handlers, realistic WebSocket traffic, faults.
 
-`run_scenario` runs against a `Backend` (`local_run.backend`: by default moto's server in
+`run_scenario` runs against a `Backend` (`local_run.simulation.backend`: by default moto's server in
 this process, or any endpoint (LocalStack) or AWS itself). It starts the Management API
 stub (on every backend: the handlers' pushes to listeners need no real API; it can be slow
 or hang), creates the tables, builds the three functions as Lambda would run them
-(`local_run.local_functions`) and drives them with the simulated traffic
-(`local_run.traffic`) through the phases, switching on each phase's faults as it starts
-(`local_run.phase_faults`).
+(`local_run.simulation.local_functions`) and drives them with the simulated traffic
+(`local_run.simulation.traffic`) through the phases, switching on each phase's faults as it starts
+(`local_run.simulation.phase_faults`).
 
 The simulated run starts on a 5-minute boundary about ``lead_minutes`` before real now
 (CloudWatch and moto take timestamps up to two weeks old, none in the future). The simulated
-clock (`local_run.sim_clock`) moves in 5-second ticks, and every phase starts on the tick
+clock (`local_run.simulation.sim_clock`) moves in 5-second ticks, and every phase starts on the tick
 grid, whatever time processing spent.
 
 Each phase lasts ``phase_minutes`` (5 by default, so a phase fills whole 5-minute alarm
@@ -18,15 +18,15 @@ periods) or its own minimum (the slow degradation needs 10-minute windows); `PHA
 which alarms each is designed to fire; infra's failure catalog names the phase that proves
 each failure class.
 
-The reachability canary runs at its schedule through a real WebSocket endpoint in front of
-the same functions (`local_run.scenario_canary`, `local_run.websocket_endpoint`): the
-handlers' posts to the canary's connections reach it through the one Management API
-stand-in (`ManagementApiStub.elsewhere`). Its routes are the synthesized stack's
-(``routes``: by default a synth, in the CLI the one running beside the scenario).
+The reachability canary runs at its schedule through a real WebSocket endpoint in front of the same
+functions (`local_run.simulation.scenario_canary`, `local_run.simulation.websocket_endpoint`): the
+handlers' posts to the canary's connections reach it through the one Management API stand-in
+(`ManagementApiStub.elsewhere`). Its routes are the synthesized stack's (``routes``: by default a
+synth, in the CLI the one running beside the scenario).
 
-What AWS's services would publish about the run (AWS/Lambda per FunctionName, AWS/ApiGateway
-for the stage, AWS/DynamoDB per table) the scenario records itself (`ScenarioResult.platform`,
-see `local_run.platform_metrics` for the model), since no client may publish to an ``AWS/``
+What AWS's services would publish about the run (AWS/Lambda per FunctionName, AWS/ApiGateway for the
+stage, AWS/DynamoDB per table) the scenario records itself (`ScenarioResult.platform`, see
+`local_run.simulation.platform_metrics` for the model), since no client may publish to an ``AWS/``
 namespace.
 """
 
@@ -42,17 +42,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from unittest import mock
 
-from local_run.backend import Backend, admin_store
-from local_run.local_functions import LocalFunctions
-from local_run.local_names import LOCAL_API_ID, LOCAL_STAGE, STACK_NAME
-from local_run.phase_faults import enter_phase
-from local_run.phases import PHASES, Phase
-from local_run.platform_metrics import PlatformMetrics
-from local_run.scenario_canary import CanaryRun, ScenarioCanary
-from local_run.sim_clock import SimClock
-from local_run.traffic import TICK_SECONDS, TICKS_PER_MINUTE, Traffic
-from local_run.websocket_endpoint import WebSocketEndpoint
-from local_run.websocket_routes import RouteTable
+from local_run.simulation.backend import Backend, admin_store
+from local_run.simulation.local_functions import LocalFunctions
+from local_run.simulation.local_names import LOCAL_API_ID, LOCAL_STAGE, STACK_NAME
+from local_run.simulation.phase_faults import enter_phase
+from local_run.simulation.phases import PHASES, Phase
+from local_run.simulation.platform_metrics import PlatformMetrics
+from local_run.simulation.scenario_canary import CanaryRun, ScenarioCanary
+from local_run.simulation.sim_clock import SimClock
+from local_run.simulation.traffic import TICK_SECONDS, TICKS_PER_MINUTE, Traffic
+from local_run.simulation.websocket_endpoint import WebSocketEndpoint
+from local_run.simulation.websocket_routes import RouteTable
 from session_management.store import SessionStore
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
 from shared_metrics.testing.fault_proxy import FaultProxy
@@ -212,7 +212,9 @@ def run_scenario(
 
 
 def _synthesized_routes(stack_name: str) -> RouteTable:
-    from local_run.stack_alarms import synthesized_routes  # the CDK synth: only when needed
+    from local_run.simulation.stack_alarms import (
+        synthesized_routes,  # the CDK synth: only when needed
+    )
 
     return synthesized_routes(stack_name)
 

@@ -1,9 +1,10 @@
 """What a local run calls the stack's resources.
 
-The synthesized template names its functions, tables, topics, API and log groups by
-resource references (tokens, see `local_run.intrinsics`); a local run gives them these
-names instead, and `local_run.stack_alarms` maps the tokens to them. A backend other than
-the in-process emulator names its tables per run instead (`local_run.backend.Backend.remote`).
+The synthesized template names its functions, tables, topics, API and log groups by resource
+references (tokens, see `local_run.cloudwatch.intrinsics`); a local run gives them these names
+instead, and `local_run.simulation.stack_alarms` maps the tokens to them. A backend other than the
+in-process emulator names its tables per run instead
+(`local_run.simulation.backend.Backend.remote`).
 """
 
 from __future__ import annotations

@@ -6,11 +6,11 @@ Grammar (CloudWatch's AlarmRule syntax, as far as composite alarms of a template
     unary   := "NOT" unary | "(" rule ")" | "TRUE" | "FALSE" | STATE "(" alarm ")"
     STATE   := "ALARM" | "OK" | "INSUFFICIENT_DATA"
 
-An ``alarm`` is rendered first (`local_run.intrinsics.render`), then resolved to the logical
-id of an alarm resource of the template: a token ``{GetAtt:X.Arn}`` or ``{Ref:X}``, or a plain
-alarm name or ARN (optionally in double quotes) of an alarm in the template. The leaves of the
+An ``alarm`` is rendered first (`local_run.cloudwatch.intrinsics.render`), then resolved to the
+logical id of an alarm resource of the template: a token ``{GetAtt:X.Arn}`` or ``{Ref:X}``, or a
+plain alarm name or ARN (optionally in double quotes) of an alarm in the template. The leaves of the
 tree (`StateIs`) name the child alarms by logical id. Anything else raises
-`local_run.intrinsics.TemplateAlarmError`, naming the composite alarm.
+`local_run.cloudwatch.intrinsics.TemplateAlarmError`, naming the composite alarm.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from local_run.intrinsics import TemplateAlarmError, render
+from local_run.cloudwatch.intrinsics import TemplateAlarmError, render
 
 
 @dataclass(frozen=True)

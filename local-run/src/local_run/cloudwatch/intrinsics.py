@@ -3,7 +3,7 @@
 ``{"Ref": "X"}`` -> ``{Ref:X}`` (or the value ``parameters`` gives X, e.g. a pseudo parameter
 such as ``AWS::StackName``), ``{"Fn::GetAtt": ["X", "Arn"]}`` -> ``{GetAtt:X.Arn}``,
 ``Fn::Join`` joined. A token stands for a resource's name or attribute until it is mapped to
-what that resource is called where the alarms are evaluated (`local_run.stack_alarms`).
+what that resource is called where the alarms are evaluated (`local_run.simulation.stack_alarms`).
 
 Anything else raises `TemplateAlarmError`.
 """

@@ -24,10 +24,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from infra.alarm_resources import SNS_NAMESPACE
-from local_run.alarm_model import TemplateAlarms
-from local_run.evaluator import AlarmState, Evaluation, evaluate
-from local_run.metric_source import RoutedStore
-from local_run.metric_store import InMemoryMetricStore, MetricStore
+from local_run.cloudwatch.alarm_model import TemplateAlarms
+from local_run.cloudwatch.evaluator import AlarmState, Evaluation, evaluate
+from local_run.cloudwatch.metric_source import RoutedStore
+from local_run.cloudwatch.metric_store import InMemoryMetricStore, MetricStore
 
 MAX_ROUNDS = 6
 
@@ -125,7 +125,7 @@ def evaluate_with_notifications(
     every_minute: bool = True,
 ) -> tuple[Evaluation, tuple[Notification, ...]]:
     """The evaluation with AWS/SNS answered from the notifications it sends, and those
-    notifications (``every_minute``: see `local_run.evaluator.evaluate_alarm`)."""
+    notifications (``every_minute``: see `local_run.cloudwatch.evaluator.evaluate_alarm`)."""
     sent: tuple[Notification, ...] = ()
     for _ in range(MAX_ROUNDS):
         routed = RoutedStore(store, {SNS_NAMESPACE: sns_metrics(sent, subscribers)})

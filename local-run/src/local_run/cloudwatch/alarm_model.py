@@ -1,11 +1,12 @@
-"""The alarms of a template as frozen dataclasses: what `local_run.template_alarms` reads and
-`local_run.evaluator` evaluates.
+"""The alarms of a template as frozen dataclasses: what `local_run.cloudwatch.template_alarms` reads
+and `local_run.cloudwatch.evaluator` evaluates.
 
-A `MetricAlarm` compares the values of one of its `MetricQuery` tuples (a `MetricStat`, or
-metric math over the others, see `local_run.metric_math`) with a threshold; a `CompositeAlarm`
-holds a rule over other alarms' states (`local_run.alarm_rule`). `TemplateAlarms` holds both
-kinds and maps the resource references left in dimension values (tokens, see
-`local_run.intrinsics`) or the namespaces to what they are where the alarms are evaluated.
+A `MetricAlarm` compares the values of one of its `MetricQuery` tuples (a `MetricStat`, or metric
+math over the others, see `local_run.cloudwatch.metric_math`) with a threshold; a `CompositeAlarm`
+holds a rule over other alarms' states (`local_run.cloudwatch.alarm_rule`). `TemplateAlarms` holds
+both kinds and maps the resource references left in dimension values (tokens, see
+`local_run.cloudwatch.intrinsics`) or the namespaces to what they are where the alarms are
+evaluated.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 
-from local_run.alarm_rule import Rule, rule_children
-from local_run.intrinsics import is_token
+from local_run.cloudwatch.alarm_rule import Rule, rule_children
+from local_run.cloudwatch.intrinsics import is_token
 
 Dimensions = tuple[tuple[str, str], ...]  # (name, value), sorted by name
 

@@ -1,4 +1,5 @@
-"""Every alarm of a synthesized CloudFormation template, read into `local_run.alarm_model`.
+"""Every alarm of a synthesized CloudFormation template, read into
+`local_run.cloudwatch.alarm_model`.
 
 Input: the template as a dict, from ``aws_cdk.assertions.Template.from_stack(stack).to_json()``
 or ``json.load`` of a ``cdk.out/<stack>.template.json`` (`read_template_file`).
@@ -7,13 +8,13 @@ or ``json.load`` of a ``cdk.out/<stack>.template.json`` (`read_template_file`).
   Statistic or ExtendedStatistic, Period) or ``Metrics`` (metric math: MetricDataQueries with
   Id, Expression or MetricStat, ReturnData). Both become `MetricQuery` tuples, the one-metric
   form as a single query with id ``m1``.
-- ``AWS::CloudWatch::CompositeAlarm``: the AlarmRule parsed by `local_run.alarm_rule` into a
-  small tree whose leaves name the child alarms by logical id (``Fn::GetAtt [X, Arn]`` and
+- ``AWS::CloudWatch::CompositeAlarm``: the AlarmRule parsed by `local_run.cloudwatch.alarm_rule`
+  into a small tree whose leaves name the child alarms by logical id (``Fn::GetAtt [X, Arn]`` and
   ``Ref X`` to an alarm resource, or a plain alarm name or ARN of an alarm in the template).
 
-Intrinsics are rendered as tokens (`local_run.intrinsics`): ``{"Ref": "X"}`` -> ``{Ref:X}``,
-``{"Fn::GetAtt": ["X", "Arn"]}`` -> ``{GetAtt:X.Arn}``, ``Fn::Join`` joined. Dimension values
-that are Refs (e.g. a Lambda function's FunctionName) stay tokens; map them with
+Intrinsics are rendered as tokens (`local_run.cloudwatch.intrinsics`): ``{"Ref": "X"}`` ->
+``{Ref:X}``, ``{"Fn::GetAtt": ["X", "Arn"]}`` -> ``{GetAtt:X.Arn}``, ``Fn::Join`` joined.
+Dimension values that are Refs (e.g. a Lambda function's FunctionName) stay tokens; map them with
 `TemplateAlarms.with_dimension_values`. An AlarmName is resolved where possible
 (``parameters`` may give pseudo parameters such as ``AWS::StackName``); otherwise the alarm is
 named by its logical id.
@@ -28,8 +29,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from local_run import metric_math
-from local_run.alarm_model import (
+from local_run.cloudwatch import metric_math
+from local_run.cloudwatch.alarm_model import (
     PERCENTILE,
     SIMPLE_STATISTICS,
     ComparisonOperator,
@@ -42,8 +43,8 @@ from local_run.alarm_model import (
     TemplateAlarms,
     TreatMissingData,
 )
-from local_run.alarm_rule import parse_rule
-from local_run.intrinsics import TemplateAlarmError, is_token, render
+from local_run.cloudwatch.alarm_rule import parse_rule
+from local_run.cloudwatch.intrinsics import TemplateAlarmError, is_token, render
 
 ALARM_TYPE = "AWS::CloudWatch::Alarm"
 COMPOSITE_TYPE = "AWS::CloudWatch::CompositeAlarm"

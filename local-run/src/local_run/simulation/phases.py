@@ -1,8 +1,8 @@
-"""The local run's phases, as data: what each simulates (its fault and how big), and which
-alarms it is designed to fire (alarm keys: the alarm names without the ``<stack>-`` prefix,
-made by `infra.alarms.alarm_name`). `local_run.scenario` runs them (their traffic in
-`local_run.traffic`, their faults in `local_run.phase_faults`); infra's failure catalog names
-the phase that proves each failure class.
+"""The local run's phases, as data: what each simulates (its fault and how big), and which alarms it
+is designed to fire (alarm keys: the alarm names without the ``<stack>-`` prefix, made by
+`infra.alarms.alarm_name`). `local_run.simulation.scenario` runs them (their traffic in
+`local_run.simulation.traffic`, their faults in `local_run.simulation.phase_faults`); infra's
+failure catalog names the phase that proves each failure class.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ class Phase:
     min_minutes: int = 0  # at least this long, whatever --phase-minutes says
     subscribers_down: bool = False  # the alarm topics' subscribers reject every notification
     # Whether the canary's runs pass: not where the fault reaches every user, so the canary
-    # too (`local_run.scenario_canary`).
+    # too (`local_run.simulation.scenario_canary`).
     canary_passes: bool = True
 
     def minutes(self, phase_minutes: int) -> int:

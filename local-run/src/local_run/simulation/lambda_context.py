@@ -1,13 +1,13 @@
 """The Lambda context object a local invocation gets, as the Python runtime passes it.
 
 AWS Lambda developer guide, "Using the Lambda context object to retrieve Python function
-information" (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html): the context
-has ``function_name``, ``function_version``, ``invoked_function_arn``,
-``memory_limit_in_mb``, ``aws_request_id``, ``log_group_name``, ``log_stream_name`` and
-``get_remaining_time_in_millis()``, "the number of milliseconds left before the execution
-times out". Here the remaining time is on the simulated invocation timer
-(`local_run.sim_clock.SimClock.timer`), so the metrics library's deadline flush, armed from
-it, fires when the simulated invocation nears its timeout, as it would deployed.
+information" (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html): the context has
+``function_name``, ``function_version``, ``invoked_function_arn``, ``memory_limit_in_mb``,
+``aws_request_id``, ``log_group_name``, ``log_stream_name`` and ``get_remaining_time_in_millis()``,
+"the number of milliseconds left before the execution times out". Here the remaining time is on the
+simulated invocation timer (`local_run.simulation.sim_clock.SimClock.timer`), so the metrics
+library's deadline flush, armed from it, fires when the simulated invocation nears its timeout, as
+it would deployed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from local_run.sim_clock import SimClock
+from local_run.simulation.sim_clock import SimClock
 
 ACCOUNT = "123456789012"  # the emulator's account
 

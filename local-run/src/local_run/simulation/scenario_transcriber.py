@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from audio_transcription.transcriber import InProcessTranscriber, TranscriptionError
-from local_run.sim_clock import SimClock
+from local_run.simulation.sim_clock import SimClock
 
 
 class ScenarioTranscriber:

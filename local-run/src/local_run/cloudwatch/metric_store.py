@@ -4,7 +4,7 @@ A `MetricStore` maps one series (namespace, name, EXACT dimension set: a metric 
 with dimensions {A, B} is not seen by an alarm on {A}, unlike moto) to observations
 ``(timestamp in epoch seconds, {value: count})`` (PutMetricData's Values/Counts; a single Value
 is ``{value: 1}``). `InMemoryMetricStore` is the one filled with `put`; the stores of
-`local_run.metric_source` read theirs from an emulator or GetMetricData.
+`local_run.cloudwatch.metric_source` read theirs from an emulator or GetMetricData.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Protocol
 
-from local_run.alarm_model import Dimensions, MetricId
+from local_run.cloudwatch.alarm_model import Dimensions, MetricId
 
 Distribution = Mapping[float, float]  # value -> count
 Observation = tuple[float, Distribution]

@@ -1,8 +1,9 @@
 """CloudWatch alarm semantics over metric data held in memory.
 
-An alarm's datapoint for a period is the statistic its query reads (`local_run.metric_store`
-holds the data, `local_run.metric_statistics` computes the statistic) or its metric math over
-those (`local_run.metric_math`; per period, a missing series is ``None``).
+An alarm's datapoint for a period is the statistic its query reads
+(`local_run.cloudwatch.metric_store` holds the data, `local_run.cloudwatch.metric_statistics`
+computes the statistic) or its metric math over those (`local_run.cloudwatch.metric_math`; per
+period, a missing series is ``None``).
 
 Alarm evaluation (CloudWatch User Guide, "Configuring how CloudWatch alarms treat missing
 data", https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/alarms-and-missing-data.html,
@@ -45,16 +46,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from local_run import metric_math
-from local_run.alarm_model import (
+from local_run.cloudwatch import metric_math
+from local_run.cloudwatch.alarm_model import (
     CompositeAlarm,
     MetricAlarm,
     TemplateAlarms,
     TreatMissingData,
 )
-from local_run.alarm_rule import AllOf, AnyOf, Constant, Not, Rule, StateIs
-from local_run.metric_statistics import aligned, stat_value
-from local_run.metric_store import EvaluationError, MetricStore
+from local_run.cloudwatch.alarm_rule import AllOf, AnyOf, Constant, Not, Rule, StateIs
+from local_run.cloudwatch.metric_statistics import aligned, stat_value
+from local_run.cloudwatch.metric_store import EvaluationError, MetricStore
 
 
 class AlarmState(enum.Enum):
