@@ -12,10 +12,14 @@ from _thread import allocate_lock
 from _weakrefset import WeakSet
 
 from shared_metrics import diagnostics, limits
-from shared_metrics.bound_series import BoundSeries, RejectedSeries
+from shared_metrics.bound_series import (
+    DEFAULT_MAX_CACHED_SERIES,
+    BoundSeries,
+    RejectedSeries,
+    SeriesRegistry,
+)
 from shared_metrics.buffer import MetricBuffer
 from shared_metrics.deadline import DeadlineWatch
-from shared_metrics.registry import DEFAULT_MAX_CACHED_SERIES, SeriesRegistry
 from shared_metrics.sinks.base import PublishResult, total_datapoints
 from shared_metrics.spec import (
     MetricSpec,
