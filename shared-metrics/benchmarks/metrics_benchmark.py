@@ -21,10 +21,12 @@ The emulator runs in its own process (as `AwsEmulator`), so its work neither hol
 process's GIL nor shows up in this process's tracemalloc peak; a networked contender's time
 still includes the emulator's response time, as a real endpoint's would.
 
-The parts, one module each: synthetic_workload, synthetic_contenders and their measurement
-(output_counting, synthetic_measurement); emulator_process; library_cold_start; the realistic
-workload (handler_replay, realistic_measurement); the handler zips (zip_cold_start); the
-report (report_tables, report_targets, benchmark_report); this module: options and the run.
+The parts, one module each: the synthetic workload (synthetic_workload), its contenders
+(synthetic_contenders) and their measurement (output_counting, synthetic_measurement); the
+emulator's process (emulator_process); the libraries' and the handler zips' cold starts
+(cold_starts); the realistic workload (handler_replay, realistic_measurement, minimal_emf); the
+report (benchmark_report: its tables, report_targets: its verdicts); this module: options and
+the run.
 """
 
 from __future__ import annotations
@@ -40,12 +42,11 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+import cold_starts
 import handler_replay
-import zip_cold_start
-from benchmark_progress import progress
 from benchmark_report import print_report, versions
+from cold_starts import COLD_SNIPPETS, cold_start
 from emulator_process import emulator_process, reset_emulator
-from library_cold_start import COLD_SNIPPETS, cold_start
 from realistic_measurement import MinimalEmf, measure_realistic
 from synthetic_contenders import (
     EmbeddedMetricsContender,
@@ -69,6 +70,11 @@ from shared_metrics.testing.aws_emulator import EMULATOR_ENV
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from synthetic_contenders import Contender
+
+
+def progress(started: float, message: str) -> None:
+    """A progress line on stderr: seconds since the start, and what runs now."""
+    print(f"[{time.perf_counter() - started:5.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -162,12 +168,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                     m.cold = cold_start(m.contender.key, args.cold_runs, pycache, endpoint)
         workload = handler_replay.load_workload()
         realistic = measure_realistic(
-            workload, args.workload_repeats, args.workload_passes, started
+            workload,
+            args.workload_repeats,
+            args.workload_passes,
+            lambda message: progress(started, message),
         )
         progress(started, "handler zips, cold")
         try:
-            zips = zip_cold_start.measure(Path(args.dist), Path.cwd(), args.zip_runs)
-        except zip_cold_start.ZipMissing as exc:
+            zips = cold_starts.measure(Path(args.dist), Path.cwd(), args.zip_runs)
+        except cold_starts.ZipMissing as exc:
             print(f"handler zips skipped: {exc}", file=sys.stderr)
             zips = []
         progress(started, "done")

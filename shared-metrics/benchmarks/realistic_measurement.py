@@ -9,10 +9,10 @@ import gc
 import io
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import handler_replay
-from benchmark_progress import progress
 from minimal_emf import minimal_bytes
 from output_counting import captured_stdout, emf_datapoints
 
@@ -70,7 +70,10 @@ class RealisticResult:
 
 
 def measure_realistic(
-    workload: handler_replay.Workload, repeats: int, passes: int, started: float
+    workload: handler_replay.Workload,
+    repeats: int,
+    passes: int,
+    progress: Callable[[str], None],
 ) -> list[RealisticResult]:
     results = [RealisticResult(cls()) for cls in handler_replay.REPLAYS]
     expected = sum(handler_replay.expected_datapoints(i) for v in workload.values() for i in v)
@@ -92,7 +95,7 @@ def measure_realistic(
                     replay.invoke(function, plan)
             result.bytes_per_invocation[function] = out.chars / len(plans)
     for repeat in range(repeats):  # interleaved, as the synthetic runs
-        progress(started, f"realistic workload, repeat {repeat + 1}")
+        progress(f"realistic workload, repeat {repeat + 1}")
         for result in results:
             with captured_stdout():
                 result.replay.start(workload)

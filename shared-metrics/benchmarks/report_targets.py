@@ -21,13 +21,11 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from report_tables import yes_no
-
 # One convention across the repository (the handlers avoid importing typing).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    import cold_starts
     import handler_replay
-    import zip_cold_start
     from realistic_measurement import MinimalEmf, RealisticResult
     from synthetic_measurement import Measurement
 
@@ -164,7 +162,7 @@ def synthetic_targets(results: Sequence[Measurement]) -> list[Verdict]:
                 passed,
                 f"<= {TARGET_COLD_START_MS:g} ms: {cold.init_ms:.1f} ms "
                 f"({cold.flush_ms:.1f} ms with the 1st flush); boto3 imported: "
-                f"{yes_no(cold.boto3_after_flush)}",
+                f"{'yes' if cold.boto3_after_flush else 'no'}",
             )
         )
     return verdicts
@@ -232,7 +230,7 @@ def realistic_targets(
     return verdicts
 
 
-def zip_targets(zips: Sequence[zip_cold_start.HandlerColdStart]) -> list[Verdict]:
+def zip_targets(zips: Sequence[cold_starts.HandlerColdStart]) -> list[Verdict]:
     verdicts = []
     for z in zips:
         figure = ratio(z.shipped.wall_ms, z.no_bytecode.wall_ms)
@@ -254,7 +252,7 @@ def targets(
     results: Sequence[Measurement],
     realistic: Sequence[RealisticResult] = (),
     workload: handler_replay.Workload | None = None,
-    zips: Sequence[zip_cold_start.HandlerColdStart] = (),
+    zips: Sequence[cold_starts.HandlerColdStart] = (),
     minimal: MinimalEmf | None = None,
 ) -> list[Verdict]:
     if not any(m.contender.key == "a" for m in results):

@@ -22,7 +22,7 @@ from synthetic_workload import SAMPLES_PER_INVOCATION
 # One convention across the repository (the handlers avoid importing typing).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from library_cold_start import ColdStart
+    from cold_starts import ColdStart
     from synthetic_contenders import Contender
     from synthetic_workload import Invocation
 
