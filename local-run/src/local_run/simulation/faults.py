@@ -17,11 +17,10 @@ Both: ``set(server_error=0.15, throttle=0.15)`` turns faults on; zeros turn them
 
 from __future__ import annotations
 
-import random
 import threading
 from typing import Any, Protocol
 
-from shared_metrics.testing.fault_proxy import FaultProxy, fault_reply
+from shared_metrics.testing.fault_proxy import FaultProxy, FaultRoll, fault_reply
 
 
 class DynamoDBFaults(Protocol):
@@ -38,14 +37,6 @@ class DynamoDBFaults(Protocol):
         ...
 
 
-def _check_rates(server_error: float, throttle: float) -> None:
-    if not (0 <= server_error and 0 <= throttle and server_error + throttle <= 1):
-        raise ValueError(
-            f"fault rates must be >= 0 and add up to at most 1, got "
-            f"server_error={server_error}, throttle={throttle}"
-        )
-
-
 class ProxyFaults:
     """Faults from a `FaultProxy` in front of a plain-HTTP endpoint (the emulator)."""
 
@@ -53,17 +44,13 @@ class ProxyFaults:
         self.proxy = proxy
         self._direct = direct
         self._proxied = proxied
-        self._on = False
 
     @property
     def client(self) -> Any:
         return _Switch(self)
 
     def set(self, *, server_error: float, throttle: float) -> None:
-        _check_rates(server_error, throttle)
-        self.proxy.server_error = server_error
-        self.proxy.throttle = throttle
-        self._on = server_error + throttle > 0
+        self.proxy.faults.set(throttle=throttle, server_error=server_error)
 
     @property
     def injected(self) -> int:
@@ -78,7 +65,7 @@ class _Switch:
 
     def __getattr__(self, name: str) -> Any:
         faults = self._faults
-        return getattr(faults._proxied if faults._on else faults._direct, name)
+        return getattr(faults._proxied if faults.proxy.faults.on else faults._direct, name)
 
 
 class _Body:
@@ -96,10 +83,8 @@ class ClientFaults:
 
     def __init__(self, client: Any, seed: int | None = None) -> None:
         self._client = client
-        self._rng = random.Random(seed)
+        self._faults = FaultRoll(seed=seed)
         self._lock = threading.Lock()
-        self.server_error = 0.0
-        self.throttle = 0.0
         self._injected = 0
         client.meta.events.register("before-send.dynamodb", self._before_send)
 
@@ -108,9 +93,7 @@ class ClientFaults:
         return self._client
 
     def set(self, *, server_error: float, throttle: float) -> None:
-        _check_rates(server_error, throttle)
-        self.server_error = server_error
-        self.throttle = throttle
+        self._faults.set(throttle=throttle, server_error=server_error)
 
     @property
     def injected(self) -> int:
@@ -119,14 +102,10 @@ class ClientFaults:
     def _before_send(self, request: Any, **_: Any) -> Any:
         from botocore.awsrequest import AWSResponse
 
+        outcome = self._faults.roll()
+        if outcome is None:
+            return None  # botocore sends the request
         with self._lock:
-            roll = self._rng.random()
-            if roll < self.throttle:
-                outcome = "throttled"
-            elif roll < self.throttle + self.server_error:
-                outcome = "server_error"
-            else:
-                return None  # botocore sends the request
             self._injected += 1
         status, headers, body = fault_reply(outcome, "application/x-amz-json-1.0", "dynamodb")
         return AWSResponse(request.url, status, dict(headers), _Body(body))

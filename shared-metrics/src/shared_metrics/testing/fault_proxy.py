@@ -91,6 +91,43 @@ def fault_reply(outcome: str, content_type: str, service: str = "cloudwatch") ->
     return (status, *error_response(content_type, status, code, message))
 
 
+class FaultRoll:
+    """Which calls get a fault: each call rolls once, throttled with probability ``throttle``,
+    a server error with ``server_error``, else it goes through. Seeded, so a run's faults are
+    the same sequence every time; one lock, so concurrent callers take turns at the roll."""
+
+    def __init__(
+        self, *, throttle: float = 0.0, server_error: float = 0.0, seed: int | None = None
+    ) -> None:
+        self._rng = random.Random(seed)
+        self._lock = threading.Lock()
+        self.set(throttle=throttle, server_error=server_error)
+
+    def set(self, *, throttle: float, server_error: float) -> None:
+        """New rates; zeros turn faults off."""
+        if not (0 <= server_error and 0 <= throttle and server_error + throttle <= 1):
+            raise ValueError(
+                f"fault rates must be >= 0 and add up to at most 1, got "
+                f"server_error={server_error}, throttle={throttle}"
+            )
+        self.throttle = throttle
+        self.server_error = server_error
+
+    @property
+    def on(self) -> bool:
+        return self.throttle + self.server_error > 0
+
+    def roll(self) -> str | None:
+        """``"throttled"``, ``"server_error"``, or None: the call goes through."""
+        with self._lock:
+            roll = self._rng.random()
+        if roll < self.throttle:
+            return "throttled"
+        if roll < self.throttle + self.server_error:
+            return "server_error"
+        return None
+
+
 def _service(headers: Message) -> str:
     # DynamoDB's JSON protocol names the operation as DynamoDB_<version>.<Operation>.
     target = headers.get("X-Amz-Target") or ""
@@ -112,14 +149,10 @@ class FaultProxy(LoopbackServer):
         """``fail_operations`` (set after construction) maps a DynamoDB operation name (from
         the X-Amz-Target header, e.g. ``TransactWriteItems``) to the outcome every such request
         gets (``throttled``, ``server_error``, ``rejected``): a fault aimed at one call."""
-        if not 0 <= throttle + server_error <= 1:
-            raise ValueError("throttle + server_error must be within 0..1")
         super().__init__()
         parsed = urllib.parse.urlsplit(upstream_url)
         self._upstream = (parsed.hostname or "127.0.0.1", parsed.port or 80)
-        self.throttle = throttle
-        self.server_error = server_error
-        self._rng = random.Random(seed)
+        self.faults = FaultRoll(throttle=throttle, server_error=server_error, seed=seed)
         self._lock = threading.Lock()
         # Requests whose (decompressed) body contains this are answered with a 400
         # InvalidParameterValue: a request CloudWatch rejects for good, not a transient fault.
@@ -140,16 +173,10 @@ class FaultProxy(LoopbackServer):
                 with self._lock:
                     self.counts["rejected"] += 1
                 return "rejected"
+        outcome = self.faults.roll() or "forwarded"
         with self._lock:
-            roll = self._rng.random()
-            if roll < self.throttle:
-                outcome = "throttled"
-            elif roll < self.throttle + self.server_error:
-                outcome = "server_error"
-            else:
-                outcome = "forwarded"
             self.counts[outcome] += 1
-            return outcome
+        return outcome
 
     def handle(self, method: str, path: str, headers: Message, body: bytes) -> Reply:
         outcome = self._decide(
