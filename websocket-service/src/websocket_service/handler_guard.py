@@ -1,4 +1,9 @@
-"""The guard around every Lambda handler of a WebSocket service.
+"""The skeleton and the guard of every Lambda handler of a WebSocket service.
+
+`websocket_handler` is the skeleton: the API Gateway event parsed, its connection id on every
+metric line of the invocation, the request answered by the service's ``route`` (an EventBridge
+schedule by ``on_schedule`` instead, for a handler that has one), all inside the guard, and
+built on the first invocation (`LazyHandler`).
 
 Whatever the handler body does, the invocation ends with a response and a metrics flush:
 
@@ -23,10 +28,10 @@ from __future__ import annotations
 import logging
 import threading
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 from websocket_service.dynamodb import StoreError
-from websocket_service.events import RequestError, error_response
+from websocket_service.events import RequestError, WebSocketRequest, error_response, parse_event
 from websocket_service.service_metrics import ServiceMetrics
 from websocket_service.structured_logging import log_json
 
@@ -38,6 +43,34 @@ if TYPE_CHECKING:
     LambdaHandler = Callable[[Any, Any], dict[str, Any]]
 else:  # importable at run time too (annotations name it); the precise alias is for mypy
     LambdaHandler = Callable
+
+
+def websocket_handler(
+    name: str,
+    metrics: ServiceMetrics,
+    route: Callable[[WebSocketRequest], dict[str, Any]],
+    on_schedule: Callable[[], dict[str, Any]] | None = None,
+) -> LambdaHandler:
+    """A guarded handler answering WebSocket requests with ``route`` (and, when given, an
+    EventBridge schedule with ``on_schedule``)."""
+
+    def body(event: Any, context: Any) -> dict[str, Any]:
+        if on_schedule is not None and is_scheduled_event(event):
+            return on_schedule()
+        request = parse_event(event)
+        metrics.annotate(connection_id=request.connection_id)
+        return route(request)
+
+    return guarded_handler(name, metrics, body)
+
+
+def is_scheduled_event(event: object) -> bool:
+    """An EventBridge schedule (rule or scheduler) rather than a WebSocket message."""
+    return (
+        isinstance(event, Mapping)
+        and "requestContext" not in event
+        and (event.get("detail-type") == "Scheduled Event" or event.get("source") == "aws.events")
+    )
 
 
 def guarded_handler(name: str, metrics: ServiceMetrics, body: LambdaHandler) -> LambdaHandler:

@@ -26,10 +26,9 @@ from session_management.session_model import SessionState
 from websocket_service.events import (
     RequestError,
     WebSocketRequest,
-    parse_event,
     respond,
 )
-from websocket_service.handler_guard import LazyHandler, guarded_handler
+from websocket_service.handler_guard import LazyHandler, websocket_handler
 from websocket_service.message_types import AUDIO
 from websocket_service.rate_limit import enforce_rate_limit
 
@@ -44,12 +43,9 @@ HANDLER_NAME = "audio_processor"
 
 
 def build_handler(services: AudioServices) -> LambdaHandler:
-    def body(event: Any, context: Any) -> dict[str, Any]:
-        request = parse_event(event)
-        services.metrics.annotate(connection_id=request.connection_id)
-        return _send_audio(services, request)
-
-    return guarded_handler(HANDLER_NAME, services.metrics, body)
+    return websocket_handler(
+        HANDLER_NAME, services.metrics, lambda request: _send_audio(services, request)
+    )
 
 
 # The Lambda entry point (audio_processor.handler); services are built on the first invocation.

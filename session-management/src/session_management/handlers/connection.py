@@ -37,10 +37,9 @@ from websocket_service.events import (
     DISCONNECT,
     RequestError,
     WebSocketRequest,
-    parse_event,
     respond,
 )
-from websocket_service.handler_guard import LazyHandler, guarded_handler
+from websocket_service.handler_guard import LazyHandler, websocket_handler
 from websocket_service.message_types import CONTROL
 from websocket_service.rate_limit import enforce_rate_limit
 from websocket_service.structured_logging import log_json
@@ -56,16 +55,14 @@ HANDLER_NAME = "connection"
 
 
 def build_handler(services: SessionServices) -> LambdaHandler:
-    def body(event: Any, context: Any) -> dict[str, Any]:
-        request = parse_event(event)
-        services.metrics.annotate(connection_id=request.connection_id)
+    def route(request: WebSocketRequest) -> dict[str, Any]:
         if request.route_key == CONNECT:
             return _connect(services, request)
         if request.route_key == DISCONNECT:
             return _disconnect(services, request)
         return _control(services, request)
 
-    return guarded_handler(HANDLER_NAME, services.metrics, body)
+    return websocket_handler(HANDLER_NAME, services.metrics, route)
 
 
 # The Lambda entry point (connection.handler); services are built on the first invocation.

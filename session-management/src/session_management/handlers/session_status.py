@@ -14,7 +14,6 @@ session ends as if it had disconnected.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 
 from session_management.notifier import ListenerNotifier
 from session_management.services import SessionServices
@@ -25,10 +24,9 @@ from websocket_service.dynamodb import StoreError
 from websocket_service.events import (
     RequestError,
     WebSocketRequest,
-    parse_event,
     respond,
 )
-from websocket_service.handler_guard import LazyHandler, guarded_handler
+from websocket_service.handler_guard import LazyHandler, websocket_handler
 from websocket_service.management_api import NotificationError
 from websocket_service.message_types import STATUS
 from websocket_service.rate_limit import enforce_rate_limit
@@ -45,27 +43,16 @@ HANDLER_NAME = "session_status"
 
 
 def build_handler(services: SessionServices) -> LambdaHandler:
-    def body(event: Any, context: Any) -> dict[str, Any]:
-        if is_scheduled_event(event):
-            return _periodic_update(services)
-        request = parse_event(event)
-        services.metrics.annotate(connection_id=request.connection_id)
-        return _status_query(services, request)
-
-    return guarded_handler(HANDLER_NAME, services.metrics, body)
+    return websocket_handler(
+        HANDLER_NAME,
+        services.metrics,
+        lambda request: _status_query(services, request),
+        on_schedule=lambda: _periodic_update(services),
+    )
 
 
 # The Lambda entry point (session_status.handler); services are built on the first invocation.
 handler = LazyHandler(HANDLER_NAME, lambda: build_handler(SessionServices.from_env()))
-
-
-def is_scheduled_event(event: object) -> bool:
-    """An EventBridge schedule (rule or scheduler) rather than a WebSocket message."""
-    return (
-        isinstance(event, Mapping)
-        and "requestContext" not in event
-        and (event.get("detail-type") == "Scheduled Event" or event.get("source") == "aws.events")
-    )
 
 
 def _status_query(services: SessionServices, request: WebSocketRequest) -> dict[str, Any]:
