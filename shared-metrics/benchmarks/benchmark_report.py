@@ -9,7 +9,6 @@ from collections.abc import Sequence
 from report_targets import targets
 from synthetic_workload import SAMPLES_PER_INVOCATION
 
-# One convention across the repository (the handlers avoid importing typing).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import cold_starts

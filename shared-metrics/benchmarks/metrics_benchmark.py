@@ -66,7 +66,6 @@ from synthetic_workload import METRIC_NAMES, SAMPLES_PER_INVOCATION, SEED, make_
 
 from shared_metrics.testing.aws_emulator import EMULATOR_ENV
 
-# One convention across the repository (the handlers avoid importing typing).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from synthetic_contenders import Contender

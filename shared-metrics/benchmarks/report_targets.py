@@ -21,7 +21,6 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-# One convention across the repository (the handlers avoid importing typing).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     import cold_starts

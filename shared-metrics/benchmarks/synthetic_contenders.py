@@ -21,7 +21,6 @@ from typing import Any
 from output_counting import PutMetricDataCounter
 from synthetic_workload import METRIC_NAMES, NAIVE_BATCH_DATUMS, NAMESPACE, REGION, UNIT
 
-# One convention across the repository (the handlers avoid importing typing).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from synthetic_workload import Invocation

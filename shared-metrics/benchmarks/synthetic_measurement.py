@@ -19,7 +19,6 @@ from output_counting import captured_stdout, emf_datapoints
 from synthetic_contenders import SharedMetricsContender
 from synthetic_workload import SAMPLES_PER_INVOCATION
 
-# One convention across the repository (the handlers avoid importing typing).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from cold_starts import ColdStart

@@ -16,7 +16,6 @@ from dataclasses import dataclass
 from session_management.session_ids import SESSION_ID_PATTERN
 from websocket_service.events import RequestError
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

@@ -23,7 +23,6 @@ from session_management.backend import sessions_from_env
 from session_management.store import SessionStore
 from websocket_service.services import WebSocketServices
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from audio_transcription.transcriber import Transcriber

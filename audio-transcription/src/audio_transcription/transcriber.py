@@ -21,8 +21,7 @@ from dataclasses import dataclass
 
 from audio_transcription.audio_chunk import MEDIA_ENCODING, SAMPLE_RATE_HZ
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds. The two
-# protocols below are structural types for mypy; at run time they are plain classes.
+# The two protocols below are structural types for mypy; at run time they are plain classes.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Protocol

@@ -17,8 +17,6 @@ from constructs import Construct
 from infra.canary import ARTIFACTS_PREFIX, WebSocketCanary
 from websocket_service.events import CONNECT
 
-# Not `typing.TYPE_CHECKING`: one convention across the repository (the handlers avoid
-# importing typing).
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -17,7 +17,6 @@ from websocket_service.dynamodb import StoreError
 from websocket_service.management_api import ManagementApi, NotificationError
 from websocket_service.structured_logging import log_json
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

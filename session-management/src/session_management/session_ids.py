@@ -10,7 +10,6 @@ import re
 
 from websocket_service.events import RequestError
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -14,7 +14,6 @@ from session_management.session_model import MAX_VOLUME, MIN_VOLUME, Session, Se
 from session_management.store import SessionStore
 from websocket_service.events import require_int
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

@@ -42,7 +42,6 @@ from websocket_service.dynamodb import (
     call_dynamodb,
 )
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

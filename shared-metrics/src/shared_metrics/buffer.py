@@ -15,7 +15,6 @@ from collections import _count_elements  # type: ignore[attr-defined]
 
 from shared_metrics.series import Series, SeriesBatch
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -20,7 +20,6 @@ import os
 from shared_metrics import diagnostics
 from shared_metrics.emitter import DEFAULT_MAX_BUFFERED_VALUES, MetricsEmitter
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping

@@ -13,7 +13,6 @@ from time import monotonic
 
 from shared_metrics import diagnostics
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from shared_metrics.spec import MetricSpec

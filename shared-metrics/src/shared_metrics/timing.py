@@ -6,7 +6,6 @@ import functools
 
 from shared_metrics.spec import TIME_UNIT_FACTORS, MetricSpec, Unit
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping

@@ -35,7 +35,6 @@ from websocket_service.events import RequestError, WebSocketRequest, error_respo
 from websocket_service.service_metrics import ServiceMetrics
 from websocket_service.structured_logging import log_json
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

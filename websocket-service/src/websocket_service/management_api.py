@@ -17,7 +17,6 @@ from collections.abc import Callable, Mapping
 
 from websocket_service.specs import OTHER
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

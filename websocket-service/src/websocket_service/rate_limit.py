@@ -30,7 +30,6 @@ from websocket_service.message_types import AUDIO, CONTROL, STATUS
 from websocket_service.service_metrics import ServiceMetrics
 from websocket_service.structured_logging import log_json
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

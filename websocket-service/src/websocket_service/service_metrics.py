@@ -30,7 +30,6 @@ from websocket_service.synthetic_traffic import (
     is_synthetic,
 )
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from contextlib import AbstractContextManager

@@ -32,7 +32,6 @@ from websocket_service.handler_guard import LazyHandler, websocket_handler
 from websocket_service.message_types import AUDIO
 from websocket_service.rate_limit import enforce_rate_limit
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

@@ -32,7 +32,6 @@ from websocket_service.message_types import STATUS
 from websocket_service.rate_limit import enforce_rate_limit
 from websocket_service.structured_logging import log_json
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any

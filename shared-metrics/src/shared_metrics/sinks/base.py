@@ -10,7 +10,6 @@ from __future__ import annotations
 # abc is loaded at interpreter start-up (io uses it): no import cost on a Lambda cold start.
 from abc import ABC, abstractmethod
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence

@@ -13,7 +13,6 @@ import sys
 from shared_metrics import limits
 from shared_metrics.sinks.base import Discard, MetricSink, PublishResult
 
-# Not `typing.TYPE_CHECKING`: importing typing costs Lambda cold start milliseconds.
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
