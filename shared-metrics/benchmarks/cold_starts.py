@@ -170,7 +170,7 @@ ZIPS = (
     ("session_status", "session-management.src.session_management.handlers/session_status.zip"),
     ("audio_processor", "audio-transcription.src.audio_transcription.handlers/audio_processor.zip"),
 )
-FIRST_PARTY = ("shared_metrics", "session_management", "audio_transcription")
+FIRST_PARTY = ("shared_metrics", "websocket_service", "session_management", "audio_transcription")
 
 CHILD = """
 import sys, time

@@ -27,6 +27,7 @@ FIRST_PARTY = {
     "audio_transcription/__init__.py",
     "audio_transcription/routes.py",
 }
+FIRST_PARTY_PACKAGES = {"session_management", "websocket_service", "audio_transcription"}
 CANARY_MODULES = {"__init__", "check", "connection", "handler", "protocol", "settings", "steps"}
 
 
@@ -53,13 +54,11 @@ def test_it_carries_the_script_its_vocabulary_and_websockets_only(
     names = {n.removeprefix("python/") for n in members}
     script = {n for n in names if n.startswith("websocket_canary/")}
     assert {Path(n).stem for n in script} == CANARY_MODULES  # not __main__: Synthetics runs none
-    ours = {n for n in names if n.split("/")[0] in ("session_management", "audio_transcription")}
+    ours = {n for n in names if n.split("/")[0] in FIRST_PARTY_PACKAGES}
     assert ours == FIRST_PARTY
     assert "websockets/sync/client.py" in names
-    others = {n.split("/")[0] for n in names} - {
+    others = {n.split("/")[0] for n in names} - FIRST_PARTY_PACKAGES - {
         "websocket_canary",
-        "session_management",
-        "audio_transcription",
         "websockets",
         HANDLER.split(".")[0] + ".py",
     }

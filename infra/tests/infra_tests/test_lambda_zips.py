@@ -103,7 +103,13 @@ def test_the_handler_imports_from_bytecode_alone(function: FunctionSpec, tmp_pat
         p
         for p in task.rglob("*.py")
         if p.relative_to(task).parts[0]
-        in ("lambda_function.py", "shared_metrics", "session_management", "audio_transcription")
+        in (
+            "lambda_function.py",
+            "shared_metrics",
+            "websocket_service",
+            "session_management",
+            "audio_transcription",
+        )
     ]
     assert len(poisoned) > 10
     for source in poisoned:
