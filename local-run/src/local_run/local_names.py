@@ -8,7 +8,7 @@ the in-process emulator names its tables per run instead (`local_run.backend.Bac
 
 from __future__ import annotations
 
-from infra.alarm_definition import Severity
+from infra.alarm_vocabulary import Severity
 from session_management.store import TableNames
 
 STACK_NAME = "ws-local"

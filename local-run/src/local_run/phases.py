@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from audio_transcription.routes import SEND_AUDIO
 from infra import failure_catalog as catalog
-from infra.alarm_definition import Severity
-from infra.alarm_names import CANARY_SCOPE, STAGE_SCOPE, topic_scope
+from infra.alarm_vocabulary import CANARY_SCOPE, STAGE_SCOPE, Severity, topic_scope
 
 ABUSERS_PER_SERVICE = 11  # 11 x 10 violations > 100 in one minute; 11 closed > 10
 LISTENERS_GONE_PER_MINUTE = 14  # 14 x 5 min = 70 notification failures > 50

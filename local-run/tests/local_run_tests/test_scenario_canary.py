@@ -21,7 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra.alarm_resources import LAMBDA_NAMESPACE, SYNTHETICS_NAMESPACE
+from infra.alarm_scopes import LAMBDA_NAMESPACE, SYNTHETICS_NAMESPACE
 from infra.canary import canary_name
 from local_run.backend import Backend, local_backend
 from local_run.local_names import STACK_NAME
