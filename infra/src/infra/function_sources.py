@@ -5,7 +5,6 @@ fraction of the function's limits) and its metrics heartbeat (`Heartbeat`).
 
 from __future__ import annotations
 
-import abc
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar
@@ -70,29 +69,15 @@ class FunctionSource(MetricSource):
         function = _function(planned)
         return tuple((function.namespace, s.name, HANDLER_DIMENSION) for s in self.handler_specs)
 
-    def metric(
-        self, planned: PlannedAlarm, targets: AlarmTargets, period: Duration, id_suffix: str
-    ) -> cw.IMetric:
-        function = _function(planned)
-        fn = targets.functions[function.label]
-        return self.function_metric(function, fn, planned.definition.statistic, period, id_suffix)
-
-    @abc.abstractmethod
-    def function_metric(
-        self,
-        function: MonitoredFunction,
-        fn: lambda_.IFunction,
-        statistic: str,
-        period: Duration,
-        id_suffix: str,
-    ) -> cw.IMetric:
-        """What an alarm on ``function`` (deployed as ``fn``) evaluates."""
-
 
 def _function(planned: PlannedAlarm) -> MonitoredFunction:
     if planned.function is None:
         raise AlarmPlanError(f"{planned.name} needs a function")
     return planned.function
+
+
+def _deployed(planned: PlannedAlarm, targets: AlarmTargets) -> lambda_.IFunction:
+    return targets.functions[_function(planned).label]
 
 
 @dataclass(frozen=True)
@@ -118,14 +103,10 @@ class LambdaErrorRate(FunctionSource):
             f"{self.min_failures} failed requests)"
         )
 
-    def function_metric(
-        self,
-        function: MonitoredFunction,
-        fn: lambda_.IFunction,
-        statistic: str,
-        period: Duration,
-        id_suffix: str,
+    def metric(
+        self, planned: PlannedAlarm, targets: AlarmTargets, period: Duration, id_suffix: str
     ) -> cw.IMetric:
+        function, fn = _function(planned), _deployed(planned, targets)
         ids = (f"errors{id_suffix}", f"handled{id_suffix}", f"invocations{id_suffix}")
         return cw.MathExpression(
             expression=lambda_error_rate_expression(*ids, self.min_failures),
@@ -171,15 +152,13 @@ class LambdaMetric(FunctionSource):
             return super().documented_condition(d)
         return f"{d.statistic} > {d.threshold:.0%} of {self.relative_to.value}"
 
-    def function_metric(
-        self,
-        function: MonitoredFunction,
-        fn: lambda_.IFunction,
-        statistic: str,
-        period: Duration,
-        id_suffix: str,
+    def metric(
+        self, planned: PlannedAlarm, targets: AlarmTargets, period: Duration, id_suffix: str
     ) -> cw.IMetric:
-        return fn.metric(self.metric_name, statistic=statistic, period=period)
+        statistic = planned.definition.statistic
+        return _deployed(planned, targets).metric(
+            self.metric_name, statistic=statistic, period=period
+        )
 
 
 @dataclass(frozen=True)
@@ -197,14 +176,10 @@ class Heartbeat(FunctionSource):
             f"{f.namespace} HandlerInvocations[Handler={f.label}]"
         )
 
-    def function_metric(
-        self,
-        function: MonitoredFunction,
-        fn: lambda_.IFunction,
-        statistic: str,
-        period: Duration,
-        id_suffix: str,
+    def metric(
+        self, planned: PlannedAlarm, targets: AlarmTargets, period: Duration, id_suffix: str
     ) -> cw.IMetric:
+        function, fn = _function(planned), _deployed(planned, targets)
         inv, seen = f"invocations{id_suffix}", f"seen{id_suffix}"
         return cw.MathExpression(
             expression=heartbeat_expression(inv, seen),

@@ -18,7 +18,6 @@ from typing import ClassVar
 from aws_cdk import Duration
 from aws_cdk import aws_apigatewayv2 as apigw
 from aws_cdk import aws_cloudwatch as cw
-from aws_cdk import aws_dynamodb as dynamodb
 
 from infra.alarm_definition import (
     AlarmDefinition,
@@ -157,20 +156,15 @@ class StageRequestFailures(StageSource):
         )
 
 
-def table_metric(table: dynamodb.ITable, name: str, period: Duration, **dims: str) -> cw.Metric:
-    return cw.Metric(
-        namespace=DYNAMODB_NAMESPACE,
-        metric_name=name,
-        dimensions_map={"TableName": table.table_name, **dims},
-        statistic=SUM,
-        period=period,
-    )
-
-
 class TableSource(MetricSource):
     """A source of each table (TableName): a sum of its AWS/DynamoDB counts."""
 
     what: ClassVar[str]  # the counts, in the graph line's words
+
+    @property
+    @abc.abstractmethod
+    def counts(self) -> tuple[tuple[str, str, dict[str, str]], ...]:
+        """The counts summed: (metric math id, metric name, dimensions besides TableName)."""
 
     def scopes(self, resources: Resources, services: Sequence[MonitoredService]) -> list[Scope]:
         return [Scope(table) for table in resources.tables]
@@ -181,14 +175,17 @@ class TableSource(MetricSource):
         table = (targets.tables or {}).get(planned.scope)
         if table is None:
             raise AlarmPlanError(f"{planned.name}: no table {planned.scope}")
-        using = self.counts(table, period, id_suffix)
+        using: dict[str, cw.IMetric] = {
+            f"{key}{id_suffix}": cw.Metric(
+                namespace=DYNAMODB_NAMESPACE,
+                metric_name=name,
+                dimensions_map={"TableName": table.table_name, **dims},
+                statistic=SUM,
+                period=period,
+            )
+            for key, name, dims in self.counts
+        }
         return filled_sum(using, period, f"{planned.scope} {self.what}")
-
-    @abc.abstractmethod
-    def counts(
-        self, table: dynamodb.ITable, period: Duration, id_suffix: str
-    ) -> dict[str, cw.IMetric]:
-        """The counts summed, by metric math id."""
 
 
 @dataclass(frozen=True)
@@ -197,16 +194,12 @@ class TableThrottles(TableSource):
 
     what = "throttle events"
 
+    @property
+    def counts(self) -> tuple[tuple[str, str, dict[str, str]], ...]:
+        return (("reads", "ReadThrottleEvents", {}), ("writes", "WriteThrottleEvents", {}))
+
     def condition(self, planned: PlannedAlarm) -> str:
         return f"AWS/DynamoDB Read+WriteThrottleEvents of table {planned.scope}"
-
-    def counts(
-        self, table: dynamodb.ITable, period: Duration, id_suffix: str
-    ) -> dict[str, cw.IMetric]:
-        return {
-            f"reads{id_suffix}": table_metric(table, "ReadThrottleEvents", period),
-            f"writes{id_suffix}": table_metric(table, "WriteThrottleEvents", period),
-        }
 
 
 @dataclass(frozen=True)
@@ -216,16 +209,12 @@ class TableSystemErrors(TableSource):
 
     what = "system errors"
 
+    @property
+    def counts(self) -> tuple[tuple[str, str, dict[str, str]], ...]:
+        return tuple((op.lower(), "SystemErrors", {"Operation": op}) for op in TABLE_OPERATIONS)
+
     def condition(self, planned: PlannedAlarm) -> str:
         return f"AWS/DynamoDB SystemErrors of table {planned.scope} (all operations)"
-
-    def counts(
-        self, table: dynamodb.ITable, period: Duration, id_suffix: str
-    ) -> dict[str, cw.IMetric]:
-        return {
-            f"{op.lower()}{id_suffix}": table_metric(table, "SystemErrors", period, Operation=op)
-            for op in TABLE_OPERATIONS
-        }
 
 
 @dataclass(frozen=True)

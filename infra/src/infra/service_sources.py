@@ -76,19 +76,6 @@ class ServiceSource(MetricSource):
         service = _service(planned)
         return tuple((service.namespace, spec.name, AGGREGATE) for spec in self.specs)
 
-    def metric(
-        self, planned: PlannedAlarm, targets: AlarmTargets, period: Duration, id_suffix: str
-    ) -> cw.IMetric:
-        return self.service_metric(
-            _service(planned), planned.definition.statistic, period, id_suffix
-        )
-
-    @abc.abstractmethod
-    def service_metric(
-        self, service: MonitoredService, statistic: str, period: Duration, id_suffix: str
-    ) -> cw.IMetric:
-        """What an alarm on ``service`` evaluates."""
-
     @abc.abstractmethod
     def line(
         self, service: MonitoredService, statistic: str, period: Duration, id_suffix: str
@@ -119,10 +106,11 @@ class ServiceMetric(ServiceSource):
     def condition(self, planned: PlannedAlarm) -> str:
         return f"{planned.definition.statistic} of {_service(planned).namespace} {self.spec.name}"
 
-    def service_metric(
-        self, service: MonitoredService, statistic: str, period: Duration, id_suffix: str
+    def metric(
+        self, planned: PlannedAlarm, targets: AlarmTargets, period: Duration, id_suffix: str
     ) -> cw.IMetric:
-        metric = service_metric(service, self.spec, statistic, period)
+        statistic = planned.definition.statistic
+        metric = service_metric(_service(planned), self.spec, statistic, period)
         if statistic != SUM:
             return metric
         # A count is published only in the periods where something happened: filled with 0,
@@ -165,7 +153,12 @@ class ErrorRate(ServiceSource):
             f"(per-period sums, 0 without attempts)"
         )
 
-    def service_metric(
+    def metric(
+        self, planned: PlannedAlarm, targets: AlarmTargets, period: Duration, id_suffix: str
+    ) -> cw.IMetric:
+        return self.line(_service(planned), planned.definition.statistic, period, id_suffix)
+
+    def line(
         self, service: MonitoredService, statistic: str, period: Duration, id_suffix: str
     ) -> cw.IMetric:
         errors, attempts = f"errors{id_suffix}", f"attempts{id_suffix}"
@@ -178,5 +171,3 @@ class ErrorRate(ServiceSource):
             period=period,
             label=f"{service.label} error rate %",
         )
-
-    line = service_metric
