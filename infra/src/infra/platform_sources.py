@@ -44,19 +44,9 @@ from infra.alarm_vocabulary import (
     topic_scope,
 )
 from infra.function_sources import handler_metric
+from infra.service_sources import filled_sum
 from infra.services import MonitoredService
 from session_management.websocket_service.specs import ERROR_RESPONSES
-
-
-def filled_sum(using: dict[str, cw.IMetric], period: Duration, label: str) -> cw.MathExpression:
-    """The sum of counts that are published only where something happened, each 0 where
-    not: a burst that has left the window stops breaching at once."""
-    return cw.MathExpression(
-        expression=" + ".join(f"FILL({i}, 0)" for i in using),
-        using_metrics=using,
-        period=period,
-        label=label,
-    )
 
 
 class StageSource(MetricSource):

@@ -56,6 +56,20 @@ def service_metric(
     )
 
 
+def filled_sum(using: dict[str, cw.IMetric], period: Duration, label: str) -> cw.MathExpression:
+    """The sum of counts, each 0 in a period without one."""
+    # A count is published only in the periods where something happened: filled with 0, a
+    # quiet period is a real 0, so a burst that has left the window stops breaching at once
+    # instead of the newest real datapoint (the burst) deciding for the whole evaluation
+    # range (which, evaluated every minute, flaps OK and back into ALARM).
+    return cw.MathExpression(
+        expression=" + ".join(f"FILL({i}, 0)" for i in using),
+        using_metrics=using,
+        period=period,
+        label=label,
+    )
+
+
 class ServiceSource(MetricSource):
     """A source in each service that marks all of its specs as alarmed."""
 
@@ -113,17 +127,7 @@ class ServiceMetric(ServiceSource):
         metric = service_metric(_service(planned), self.spec, statistic, period)
         if statistic != SUM:
             return metric
-        # A count is published only in the periods where something happened: filled with 0,
-        # a quiet period is a real 0, so a burst that has left the window stops breaching at
-        # once instead of the newest real datapoint (the burst) deciding for the whole
-        # evaluation range (which, evaluated every minute, flaps OK and back into ALARM).
-        count = f"count{id_suffix}"
-        return cw.MathExpression(
-            expression=f"FILL({count}, 0)",
-            using_metrics={count: metric},
-            period=period,
-            label=f"{self.spec.name} (0 when none)",
-        )
+        return filled_sum({f"count{id_suffix}": metric}, period, f"{self.spec.name} (0 when none)")
 
     def line(
         self, service: MonitoredService, statistic: str, period: Duration, id_suffix: str
