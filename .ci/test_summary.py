@@ -18,5 +18,6 @@ for report in reports:
             totals[key] += int(suite.get(key, 0))
 failed = totals["failures"] + totals["errors"]
 passed = totals["tests"] - failed - totals["skipped"]
-print(f"Tests: {passed} passed, {failed} failed, {totals['skipped']} skipped ({len(reports)} files)")
+skipped = totals["skipped"]
+print(f"Tests: {passed} passed, {failed} failed, {skipped} skipped ({len(reports)} files)")
 sys.exit(1 if failed or not reports else 0)

@@ -7,14 +7,15 @@ one again.
 | module               | what it holds                                                          |
 |----------------------|------------------------------------------------------------------------|
 | `services`           | the inputs: each service's namespace, specs and alarmed specs          |
-| `alarm_definition`   | what the table is written in: severities, metric sources, windows      |
+| `alarm_vocabulary`   | what the table is written in: severities, windows, alarm names         |
+| `alarm_scopes`       | what alarms are placed on (functions, stage, tables, topics, canary)   |
+| `alarm_definition`   | a definition, the `MetricSource` interface, a definition as placed     |
+| `service_sources`    | the kinds of source in the services' namespaces (metric, error rate)   |
+| `function_sources`   | the kinds of source of a function (error rate, metric, heartbeat)      |
+| `platform_sources`   | the kinds of source of the stage, the tables, the topics, the canary   |
 | `alarm_table`        | the alarm set as data: thresholds, windows, severities, runbooks       |
-| `alarm_names`        | alarm names and the scopes they name                                   |
-| `alarm_descriptions` | what an alarm's description says (condition, runbook, drill-down)      |
-| `alarm_resources`    | what platform alarms are placed on (functions, stage, tables, topics)  |
 | `alarm_plan`         | `plan_alarms`: the table applied and checked against the spec modules  |
-| `alarm_metrics`      | the metrics and metric math alarms (and dashboard graphs) read         |
-| `alarms`             | `CloudWatchAlarms`: the plan built as alarms, the composite alarm      |
+| `alarm_construct`    | `CloudWatchAlarms`: the plan built as alarms, the composite alarm      |
 | `dashboard`          | `ServiceDashboard`: a row per area, thresholds drawn on the graphs     |
 | `functions`          | the Lambda functions: handlers, routes, zips and what each may access  |
 | `stack`              | `WebSocketServiceStack`: API, functions, tables, schedule, topics, IAM |

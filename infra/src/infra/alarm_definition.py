@@ -1,265 +1,111 @@
-"""What an alarm definition is made of: severities, the statistics the table uses, the
-sources an alarm can watch (a service's spec, an error rate, a platform metric of a function,
-the stage, a table, a topic or the canary), windows and missing-data treatments;
-`alarm_table.ALARMS` is written in these terms.
+"""What an alarm is made of: a definition (one row of `alarm_table.ALARMS`), the source it
+reads (`MetricSource`, the interface every kind of source implements), and a definition
+placed on one scope (`PlannedAlarm`), with its description.
 
-Windows read like the issue: ``sustained(5)`` is "for 5 minutes" (every 1-minute period of
-the last 5 breaches), ``total_in(5)`` is "more than N in 5 minutes" (the sum over one
-5-minute period), ``runs(2, 3)`` is "in 2 of the canary's last 3 runs".
+A description reads ``<Severity>: <condition>. <meaning> First check: <runbook>``, then the
+drill-down rule and query to open (`drilldown.drilldown_text`). The condition is spelled out
+from the alarm as placed (the namespace, function or resource, the resolved threshold and the
+window in words), so a page says what breached without opening the console.
 """
 
 from __future__ import annotations
 
+import abc
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import timedelta
+from typing import ClassVar
 
-from shared_metrics import MetricSpec, Unit
-from websocket_service.specs import HANDLER_INVOCATIONS, LAMBDA_ERRORS
+from infra.alarm_scopes import AlarmTargets, MonitoredFunction, Resources, Scope
+from infra.alarm_vocabulary import MissingData, Severity, Window
+from infra.drilldown import drilldown_text
+from infra.services import MonitoredService
+from shared_metrics import MetricSpec
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from aws_cdk import Duration
+    from aws_cdk import aws_cloudwatch as cw
 
-class Severity(enum.Enum):
-    """Where an alarm notifies: each severity has its own SNS topic."""
+# CloudWatch's limit for an alarm description.
+MAX_DESCRIPTION_CHARS = 1024
 
-    CRITICAL = "Critical"
-    WARNING = "Warning"
-
-
-# CloudWatch statistics the table uses.
-P90 = "p90"
-P95 = "p95"
-SUM = "Sum"
-MAXIMUM = "Maximum"
-AVERAGE = "Average"
-
-MINUTE = timedelta(minutes=1)
+# (namespace, metric name, dimension names): one CloudWatch series.
+Series = tuple[str, str, tuple[str, ...]]
 
 
-# -- what an alarm watches --------------------------------------------------------------------
+class AlarmPlanError(ValueError):
+    """The alarm table and the spec modules (or the resources it is placed on) disagree."""
 
 
-@dataclass(frozen=True)
-class ServiceMetric:
-    """The aggregate series of one spec, in each service that marks the spec as alarmed."""
+class DashboardRow(enum.Enum):
+    """Where the dashboard draws what an alarm reads."""
 
-    spec: MetricSpec
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return (self.spec,)
+    SERVICES = "the service rows, by spec"
+    REACHABILITY = "the canary's row, first"
+    PLATFORM = "the platform rows, last"
 
 
-@dataclass(frozen=True)
-class ErrorRate:
-    """``100 * errors / attempts`` in percent, per service; 0 when there were no attempts."""
+class MetricSource(abc.ABC):
+    """What an alarm watches. Each kind of source is a subclass that holds everything that
+    depends on the kind: where its alarms are placed (`scopes`), what their descriptions
+    say it is (`condition`), how its threshold reads (`unit_suffix`), the CloudWatch metric
+    or metric math the alarm evaluates and the dashboard draws (`metric`), and the README's
+    words for it. A new kind is a new subclass and its rows in the table."""
 
-    errors: MetricSpec
-    attempts: MetricSpec
+    dashboard_row: ClassVar[DashboardRow] = DashboardRow.PLATFORM
 
     @property
     def specs(self) -> tuple[MetricSpec, ...]:
-        return (self.errors, self.attempts)
-
-
-@dataclass(frozen=True)
-class LambdaErrorRate:
-    """Failed requests of one function in percent of its invocations: unhandled failures
-    (AWS/Lambda ``Errors``: crashes, timeouts, out of memory) plus the exceptions the handler
-    guard answers with a 500 (``LambdaErrors`` by Handler, in the function's namespace),
-    over AWS/Lambda ``Invocations``. A period with fewer than ``min_failures`` failed
-    requests counts as 0 %: one failure at very low traffic is not an incident."""
-
-    min_failures: int
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
+        """The services' specs it reads on their aggregate series."""
         return ()
 
     @property
-    def function_specs(self) -> tuple[tuple[MetricSpec, tuple[str, ...]], ...]:
-        return ((LAMBDA_ERRORS, HANDLER_DIMENSION),)
+    def unit_suffix(self) -> str:
+        """How the threshold reads: ``100 ms``, ``5 %``, ``10``."""
+        return ""
 
+    @abc.abstractmethod
+    def scopes(self, resources: Resources, services: Sequence[MonitoredService]) -> list[Scope]:
+        """Where its alarms go: one per scope."""
 
-class Limit(enum.Enum):
-    """What a relative threshold is a fraction of, read from the deployed function."""
+    def missing(self) -> str:
+        """Why there is no scope for it."""
+        return f"no resource of its kind was given ({type(self).__name__})"
 
-    TIMEOUT_MS = "the function's timeout"
-    CONCURRENCY = "the function's concurrency limit"
+    def threshold(self, definition: AlarmDefinition, scope: Scope) -> float:
+        return definition.threshold
 
+    def window(self, definition: AlarmDefinition, resources: Resources) -> Window | None:
+        """The window as placed, where it is not the definition's."""
+        return None
 
-@dataclass(frozen=True)
-class LambdaMetric:
-    """An AWS/Lambda metric of one function (FunctionName); with ``relative_to``, the
-    threshold is a fraction of that limit of the function."""
-
-    metric_name: str
-    relative_to: Limit | None = None
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
+    def watched_series(self, planned: PlannedAlarm) -> tuple[Series, ...]:
+        """The services' own series it reads; AWS-namespace metrics are not in it."""
         return ()
 
-    @property
-    def function_specs(self) -> tuple[tuple[MetricSpec, tuple[str, ...]], ...]:
-        return ()
+    @abc.abstractmethod
+    def condition(self, planned: PlannedAlarm) -> str:
+        """What breaches, in a description's words, before the threshold."""
 
+    @abc.abstractmethod
+    def metric(
+        self, planned: PlannedAlarm, targets: AlarmTargets, period: Duration, id_suffix: str
+    ) -> cw.IMetric:
+        """What the alarm evaluates; ``id_suffix`` keeps metric math ids unique where several
+        alarms share one graph."""
 
-@dataclass(frozen=True)
-class Heartbeat:
-    """1 in a period where AWS/Lambda counted invocations of the function but none of its
-    own ``HandlerInvocations`` arrived (instrumentation dropped, EMF not extracted, a bad
-    metrics release), else 0; 0 too without traffic."""
+    def documented_condition(self, definition: AlarmDefinition) -> str:
+        """The README's condition, before the window."""
+        d = definition
+        return f"{d.statistic} > {d.threshold:g}{self.unit_suffix}"
 
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
+    def documented_window(self, definition: AlarmDefinition) -> str:
+        return definition.window.text()
 
-    @property
-    def function_specs(self) -> tuple[tuple[MetricSpec, tuple[str, ...]], ...]:
-        return ((HANDLER_INVOCATIONS, HANDLER_DIMENSION),)
-
-
-@dataclass(frozen=True)
-class ApiGatewayMetric:
-    """An AWS/ApiGateway metric of the WebSocket stage (ApiId, Stage)."""
-
-    metric_name: str
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class StageRequestFailures:
-    """Requests of the WebSocket stage that failed in API Gateway or Lambda, not by a
-    handler's own answer: AWS/ApiGateway ExecutionError + IntegrationError + ClientError less
-    every function's ``ErrorResponses`` (Handler), each function's 4XX/5XX answers.
-
-    AWS documents IntegrationError as "the number of requests that return a 4XX/5XX response
-    from the integration" (a handler's 4xx has been reported in ClientError instead) and says
-    nothing of where a throttled invocation, a missing invoke permission, an unhandled
-    exception or a timeout is counted. Under every such reading the handlers' own answers are
-    in exactly one of the three, so the difference is the same: the requests API Gateway or
-    Lambda failed (and API Gateway's own 4XX refusals, none of which this service provokes)."""
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class TableThrottles:
-    """AWS/DynamoDB ReadThrottleEvents + WriteThrottleEvents of one table (TableName)."""
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class TableSystemErrors:
-    """AWS/DynamoDB SystemErrors of one table, summed over the operations the services call
-    (DynamoDB publishes it per TableName and Operation)."""
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class CanaryMetric:
-    """A CloudWatchSynthetics metric of the reachability canary (CanaryName), in periods of
-    the canary's schedule (the alarm plan sets the period: one run per period). With
-    ``failed_percent`` it is ``100 - SuccessPercent``: the runs that failed, in percent."""
-
-    metric_name: str
-    failed_percent: bool = False
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-@dataclass(frozen=True)
-class TopicDeliveryFailures:
-    """AWS/SNS NumberOfNotificationsFailed of the alarm topic of ``topic`` (TopicName)."""
-
-    topic: Severity
-
-    @property
-    def specs(self) -> tuple[MetricSpec, ...]:
-        return ()
-
-
-FunctionSource = LambdaErrorRate | LambdaMetric | Heartbeat
-PlatformSource = (
-    FunctionSource
-    | ApiGatewayMetric
-    | StageRequestFailures
-    | TableThrottles
-    | TableSystemErrors
-    | TopicDeliveryFailures
-    | CanaryMetric
-)
-MetricSource = ServiceMetric | ErrorRate | PlatformSource
-
-# The custom dimension set by which function-scoped alarms read a service metric.
-HANDLER_DIMENSION = ("Handler",)
-
-
-@dataclass(frozen=True)
-class Window:
-    """How long a threshold must be breached: M of N periods of the given length."""
-
-    period: timedelta
-    evaluation_periods: int
-    datapoints_to_alarm: int
-
-    def __post_init__(self) -> None:
-        seconds = self.period.total_seconds()
-        if seconds < 60 or seconds % 60:
-            raise ValueError(f"alarm periods are whole minutes, got {self.period}")
-        if not 1 <= self.datapoints_to_alarm <= self.evaluation_periods:
-            raise ValueError("datapoints_to_alarm must be within 1..evaluation_periods")
-
-    @property
-    def period_seconds(self) -> int:
-        return int(self.period.total_seconds())
-
-
-def sustained(minutes: int) -> Window:
-    """Breached in every 1-minute period for ``minutes`` minutes."""
-    return Window(MINUTE, minutes, minutes)
-
-
-def m_of_n(m: int, n: int) -> Window:
-    """Breached in at least ``m`` of the last ``n`` 1-minute periods."""
-    return Window(MINUTE, n, m)
-
-
-def total_in(minutes: int) -> Window:
-    """The total over one ``minutes``-long period ("more than N in 5 minutes")."""
-    return Window(timedelta(minutes=minutes), 1, 1)
-
-
-# The canary's default schedule; its alarms' periods follow the schedule it is deployed with.
-CANARY_SCHEDULE = timedelta(minutes=5)
-
-
-def runs(m: int, n: int) -> Window:
-    """Breached in ``m`` of the canary's last ``n`` runs (one period per run: the plan sets
-    the period to the canary's schedule)."""
-    return Window(CANARY_SCHEDULE, n, m)
-
-
-class MissingData(enum.Enum):
-    """How an alarm treats a period without data (its TreatMissingData)."""
-
-    # No traffic is not an incident (the heartbeat catches metrics that stop arriving).
-    NOT_BREACHING = "notBreaching"
-    # Silence is the incident: a canary that stops running must not look healthy.
-    BREACHING = "breaching"
+    def graph_title(self, planned: PlannedAlarm) -> str:
+        d = planned.definition
+        return f"{d.severity.value} {d.key} ({d.statistic})"
 
 
 @dataclass(frozen=True)
@@ -276,17 +122,47 @@ class AlarmDefinition:
 
     @property
     def unit_suffix(self) -> str:
-        """How the threshold reads: ``100 ms``, ``5 %``, ``10``."""
-        source = self.source
-        if isinstance(source, ErrorRate | LambdaErrorRate):
-            return " %"
-        if isinstance(source, ServiceMetric):
-            return _UNIT_SUFFIXES.get(source.spec.unit, "")
-        if isinstance(source, LambdaMetric | CanaryMetric) and source.metric_name == "Duration":
-            return " ms"
-        if isinstance(source, CanaryMetric) and source.failed_percent:
-            return " %"
-        return ""
+        return self.source.unit_suffix
 
 
-_UNIT_SUFFIXES = {Unit.MILLISECONDS: " ms", Unit.SECONDS: " s", Unit.MICROSECONDS: " us"}
+@dataclass(frozen=True)
+class PlannedAlarm:
+    """One alarm to build: a definition applied to one service, function, the stage, a
+    table, a topic or the canary (``scope`` names it), with its threshold resolved."""
+
+    definition: AlarmDefinition
+    name: str
+    scope: str
+    threshold: float
+    service: MonitoredService | None = None
+    function: MonitoredFunction | None = None
+    prefix: str = ""  # the stack's: names the drill-down rule and query in the runbook
+    # What the plan was made over: the stage's alarms read every function's error answers.
+    resources: Resources = Resources(functions=())
+    # The window as placed: the definition's, but a canary alarm's periods are its runs.
+    placed_window: Window | None = None
+
+    @property
+    def severity(self) -> Severity:
+        return self.definition.severity
+
+    @property
+    def window(self) -> Window:
+        return self.placed_window or self.definition.window
+
+    @property
+    def source(self) -> MetricSource:
+        return self.definition.source
+
+    def watched_series(self) -> tuple[Series, ...]:
+        """The services' own series this alarm reads (namespace, name, dimension names)."""
+        return self.source.watched_series(self)
+
+    def description(self) -> str:
+        d = self.definition
+        condition = (
+            f"{self.source.condition(self)} > {self.threshold:g}{d.unit_suffix} "
+            f"{self.window.text()}"
+        )
+        drill = drilldown_text(self.prefix, d.severity.value, d.key)
+        return f"{d.severity.value}: {condition}. {d.meaning} First check: {d.first_check}{drill}"

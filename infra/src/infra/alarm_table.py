@@ -1,16 +1,17 @@
 """The alarm set, as data: tune thresholds, windows and runbooks here, in one place.
 
-Each `AlarmDefinition` (`alarm_definition`) names the metric it watches by its spec (never by
-a name written again), a statistic, a strict ``>`` threshold, a window, a severity and a short
-runbook: what the alarm means and what to check first. The plan (`alarm_plan.plan_alarms`)
-places a service-metric alarm in every service whose spec module marks the spec as alarmed
-(the common specs thus get one alarm per namespace), and each platform alarm on every resource
-of its kind: every function (AWS/Lambda), the WebSocket stage (AWS/ApiGateway), every table
-(AWS/DynamoDB), every alarm topic (AWS/SNS), the canary (CloudWatchSynthetics). Thresholds
-follow AWS's recommended alarms where AWS has one (CloudWatch user guide, "Best practice alarm
-recommendations"); where a window is shorter than AWS's (Duration 15 of 15,
-ConcurrentExecutions 10 of 10, SystemErrors 15 of 15), it is because a live audio session
-cannot wait that long, and the runbook says what confirms it.
+Each `AlarmDefinition` (`alarm_definition`) names the source it watches (a kind of
+`service_sources`, `function_sources` or `platform_sources`; a service metric by its spec,
+never by a name written again), a statistic, a strict ``>`` threshold, a window, a severity
+and a short runbook: what the alarm means and what to check first. The plan
+(`alarm_plan.plan_alarms`) places a service-metric alarm in every service whose spec module
+marks the spec as alarmed (the common specs thus get one alarm per namespace), and each
+platform alarm on every resource of its kind: every function (AWS/Lambda), the WebSocket
+stage (AWS/ApiGateway), every table (AWS/DynamoDB), every alarm topic (AWS/SNS), the canary
+(CloudWatchSynthetics). Thresholds follow AWS's recommended alarms where AWS has one
+(CloudWatch user guide, "Best practice alarm recommendations"); where a window is shorter
+than AWS's (Duration 15 of 15, ConcurrentExecutions 10 of 10, SystemErrors 15 of 15), it is
+because a live audio session cannot wait that long, and the runbook says what confirms it.
 
 The canary's alarms count runs (a period is one run at its schedule); its success alarm alone
 treats missing data as breaching: when the canary stops running, nothing is measured from
@@ -34,31 +35,30 @@ from audio_transcription.metrics_spec import (
     TRANSCRIBE_STREAM_ATTEMPTS,
     TRANSCRIBE_STREAM_ERRORS,
 )
-from infra.alarm_definition import (
+from infra.alarm_definition import AlarmDefinition
+from infra.alarm_vocabulary import (
     AVERAGE,
     MAXIMUM,
     P90,
     P95,
     SUM,
-    AlarmDefinition,
-    CanaryMetric,
-    ErrorRate,
-    Heartbeat,
-    LambdaErrorRate,
-    LambdaMetric,
     Limit,
     MissingData,
-    ServiceMetric,
     Severity,
-    StageRequestFailures,
-    TableSystemErrors,
-    TableThrottles,
-    TopicDeliveryFailures,
     m_of_n,
     runs,
     sustained,
     total_in,
 )
+from infra.function_sources import Heartbeat, LambdaErrorRate, LambdaMetric
+from infra.platform_sources import (
+    CanaryMetric,
+    StageRequestFailures,
+    TableSystemErrors,
+    TableThrottles,
+    TopicDeliveryFailures,
+)
+from infra.service_sources import ErrorRate, ServiceMetric
 from session_management.metrics_spec import (
     CONTROL_MESSAGE_LATENCY,
     LISTENER_NOTIFICATION_FAILURES,

@@ -23,7 +23,7 @@ from aws_cdk import aws_kms as kms
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 
-from infra.alarm_definition import Severity
+from infra.alarm_vocabulary import Severity
 from infra.subscribers import Subscribers
 
 _CLOUDWATCH = iam.ServicePrincipal("cloudwatch.amazonaws.com")

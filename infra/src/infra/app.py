@@ -39,7 +39,7 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 
 from infra import canary
-from infra.alarms import DEFAULT_ACCOUNT_CONCURRENCY
+from infra.alarm_construct import DEFAULT_ACCOUNT_CONCURRENCY
 from infra.canary import DEFAULT_SCHEDULE
 from infra.functions import MissingLambdaZip, code_from_dist
 from infra.stack import WebSocketServiceStack

@@ -36,8 +36,8 @@ from aws_cdk import aws_s3 as s3
 from aws_cdk import aws_synthetics as synthetics
 from constructs import Construct
 
-from infra.alarm_definition import CANARY_SCHEDULE
-from infra.alarm_resources import SYNTHETICS_NAMESPACE, MonitoredCanary
+from infra.alarm_scopes import SYNTHETICS_NAMESPACE, MonitoredCanary
+from infra.alarm_vocabulary import CANARY_SCHEDULE
 from websocket_canary.settings import DEFAULT_STEP_TIMEOUT_SECONDS, ENDPOINT_ENV, STEP_TIMEOUT_ENV
 
 RUNTIME_NAME = "syn-python-selenium-14.0"

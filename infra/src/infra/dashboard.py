@@ -31,22 +31,12 @@ from audio_transcription.metrics_spec import (
     TRANSCRIBE_STREAM_ERRORS,
     TRANSCRIBE_STREAM_INIT_LATENCY,
 )
-from infra.alarm_definition import (
-    MINUTE,
-    P95,
-    SUM,
-    AlarmDefinition,
-    CanaryMetric,
-    ErrorRate,
-    MetricSource,
-    ServiceMetric,
-    Severity,
-)
-from infra.alarm_metrics import error_rate, metric_for, service_metric
-from infra.alarm_plan import PlannedAlarm
-from infra.alarms import CloudWatchAlarms
+from infra.alarm_construct import CloudWatchAlarms
+from infra.alarm_definition import AlarmDefinition, DashboardRow, PlannedAlarm
+from infra.alarm_vocabulary import MINUTE, P95, SUM, Severity
 from infra.drilldown import QUERIES, RULES
 from infra.drilldown_construct import DrillDown
+from infra.service_sources import ErrorRate, ServiceMetric, ServiceSource
 from infra.services import SERVICES, MonitoredService
 from session_management.metrics_spec import (
     CONNECTIONS_CLOSED_FOR_RATE_LIMIT,
@@ -78,7 +68,7 @@ SEVERITY_COLORS = {Severity.CRITICAL: "#d62728", Severity.WARNING: "#ff7f0e"}
 
 @dataclass(frozen=True)
 class Plot:
-    source: MetricSource
+    source: ServiceSource
     statistic: str
 
 
@@ -275,18 +265,13 @@ class ServiceDashboard(Construct):
 
     def _canary_row(self, alarms: CloudWatchAlarms) -> None:
         """First, under the alarm status: can users reach the service at all (the canary)."""
-        planned = [p for p in alarms.plan if isinstance(p.source, CanaryMetric)]
+        planned = [p for p in alarms.plan if p.source.dashboard_row is DashboardRow.REACHABILITY]
         if not planned:
             return
         self._title("Reachability: the canary, a speaker and a listener from outside")
         width = DASHBOARD_WIDTH // len(planned)
         self.dashboard.add_widgets(
-            *(
-                _alarm_graph(
-                    alarms, [p], f"{p.severity.value} {p.definition.key}: {_what(p)}", width
-                )
-                for p in planned
-            )
+            *(_alarm_graph(alarms, [p], p.source.graph_title(p), width) for p in planned)
         )
 
     def _drilldown_widgets(
@@ -316,26 +301,16 @@ class ServiceDashboard(Construct):
         # One graph per platform alarm definition, a line per resource it is placed on.
         groups: dict[AlarmDefinition, list[PlannedAlarm]] = {}
         for p in alarms.plan:
-            # The canary has its own row at the top.
-            if p.service is None and not isinstance(p.source, CanaryMetric):
+            if p.source.dashboard_row is DashboardRow.PLATFORM:
                 groups.setdefault(p.definition, []).append(p)
         widgets = [
-            _alarm_graph(
-                alarms, planned, f"{d.severity.value} {d.key} ({d.statistic})", DASHBOARD_WIDTH // 4
-            )
+            _alarm_graph(alarms, planned, d.source.graph_title(planned[0]), DASHBOARD_WIDTH // 4)
             for d, planned in groups.items()
         ]
         for start in range(0, len(widgets), 4):
             if start == 0:
                 self._title("Platform: Lambda, API Gateway, DynamoDB, alarm delivery")
             self.dashboard.add_widgets(*widgets[start : start + 4])
-
-
-def _what(planned: PlannedAlarm) -> str:
-    source = planned.source
-    if isinstance(source, CanaryMetric) and source.failed_percent:
-        return "canary runs failed (%)"
-    return f"canary run {planned.definition.statistic.lower()} duration (ms)"
 
 
 def _alarm_graph(
@@ -346,9 +321,7 @@ def _alarm_graph(
     period = Duration.seconds(planned[0].window.period_seconds)
     return cw.GraphWidget(
         title=title,
-        left=[
-            metric_for(p, alarms.targets, period, id_suffix=f"_{i}") for i, p in enumerate(planned)
-        ],
+        left=[p.source.metric(p, alarms.targets, period, f"_{i}") for i, p in enumerate(planned)],
         left_annotations=[
             cw.HorizontalAnnotation(
                 value=t,
@@ -365,14 +338,9 @@ def _alarm_graph(
 
 def _lines(graph: Graph, services: Sequence[MonitoredService]) -> list[cw.IMetric]:
     period = Duration.seconds(int(graph.period.total_seconds()))
-    lines: list[cw.IMetric] = []
-    for plot in graph.plots:
-        for i, service in enumerate(services):
-            if all(service.publishes(spec) for spec in plot.source.specs):
-                if isinstance(plot.source, ServiceMetric):
-                    spec = plot.source.spec
-                    label = f"{service.label} {spec.name} {plot.statistic}"
-                    lines.append(service_metric(service, spec, plot.statistic, period, label))
-                elif isinstance(plot.source, ErrorRate):
-                    lines.append(error_rate(service, plot.source, period, id_suffix=f"_{i}"))
-    return lines
+    return [
+        plot.source.line(service, plot.statistic, period, f"_{i}")
+        for plot in graph.plots
+        for i, service in enumerate(services)
+        if all(service.publishes(spec) for spec in plot.source.specs)
+    ]

@@ -9,10 +9,9 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from infra.alarm_definition import AlarmDefinition, CanaryMetric, LambdaMetric, MissingData
-from infra.alarm_descriptions import window_text
-from infra.alarm_plan import PlannedAlarm, plan_alarms
-from infra.alarm_resources import MonitoredCanary, MonitoredFunction, Resources
+from infra.alarm_definition import PlannedAlarm
+from infra.alarm_plan import plan_alarms
+from infra.alarm_scopes import MonitoredCanary, MonitoredFunction, Resources
 from infra.alarm_table import ALARMS
 from infra.canary import DEFAULT_SCHEDULE, canary_name
 from infra.drilldown import QUERIES, RULES
@@ -34,29 +33,6 @@ def default_plan() -> tuple[PlannedAlarm, ...]:
     )
 
 
-def _threshold(d: AlarmDefinition) -> str:
-    source = d.source
-    if isinstance(source, LambdaMetric) and source.relative_to is not None:
-        return f"{d.statistic} > {d.threshold:.0%} of {source.relative_to.value}"
-    if isinstance(source, CanaryMetric):
-        metric = f"{d.statistic} {source.metric_name}"
-        if source.failed_percent:
-            metric = f"100 - {metric}"
-        return f"{metric} > {d.threshold:g}{d.unit_suffix}"
-    return f"{d.statistic} > {d.threshold:g}{d.unit_suffix}"
-
-
-def _window(d: AlarmDefinition) -> str:
-    if not isinstance(d.source, CanaryMetric):
-        return window_text(d.window)
-    w = d.window
-    missing = "; a period without a run breaches" if d.missing_data is MissingData.BREACHING else ""
-    return (
-        f"in {w.datapoints_to_alarm} of the last {w.evaluation_periods} runs (a period per run: "
-        f"{w.period_seconds // 60} minutes at the default schedule){missing}"
-    )
-
-
 def alarm_rows(plan: Sequence[PlannedAlarm]) -> list[str]:
     rows = [
         "| severity | alarm | where | condition | first check (runbook) |",
@@ -65,8 +41,9 @@ def alarm_rows(plan: Sequence[PlannedAlarm]) -> list[str]:
     for d in ALARMS:
         scopes = [p.scope for p in plan if p.definition is d]
         rows.append(
-            f"| {d.severity.value} | {d.key} | {', '.join(scopes)} | {_threshold(d)} "
-            f"{_window(d)} | {d.first_check} |"
+            f"| {d.severity.value} | {d.key} | {', '.join(scopes)} | "
+            f"{d.source.documented_condition(d)} {d.source.documented_window(d)} | "
+            f"{d.first_check} |"
         )
     return rows
 

@@ -2,20 +2,20 @@
 must catch it, and the local-run phase(s) that prove they do.
 
 Alarms are named by their keys (the alarm name without the ``<stack>-`` prefix, made by
-`infra.alarm_names.alarm_name`). Tests hold the catalog to the alarm plan both ways (every alarm
-catches something here, every entry names only alarms that exist), and the local run holds
-it to its phases (each entry's alarms are designed to fire in one of its phases).
+`infra.alarm_vocabulary.alarm_name`). Tests hold the catalog to the alarm plan both ways
+(every alarm catches something here, every entry names only alarms that exist), and the local
+run holds it to its phases (each entry's alarms are designed to fire in one of its phases).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from infra.alarm_definition import Severity
-from infra.alarm_names import (
+from infra.alarm_vocabulary import (
     CANARY_SCOPE,
     SERVICE_DEGRADED_KEY,
     STAGE_SCOPE,
+    Severity,
     alarm_name,
     topic_scope,
 )

@@ -98,7 +98,7 @@ def synthesized(
     if subscribers is None:
         who = subscribers_from(lambda env, _key: os.environ.get(env))
     else:
-        from infra.alarm_definition import Severity
+        from infra.alarm_vocabulary import Severity
 
         who = {
             severity: Subscribers(

@@ -43,8 +43,8 @@ from aws_cdk import aws_synthetics as synthetics
 from constructs import Construct
 
 from infra import alarm_topics
-from infra.alarm_definition import Severity
-from infra.alarms import DEFAULT_ACCOUNT_CONCURRENCY, CloudWatchAlarms
+from infra.alarm_construct import DEFAULT_ACCOUNT_CONCURRENCY, CloudWatchAlarms
+from infra.alarm_vocabulary import Severity
 from infra.canary import DEFAULT_SCHEDULE, WebSocketCanary, canary_name, placeholder_code
 from infra.dashboard import ServiceDashboard
 from infra.drilldown import ACCESS_LOGS

@@ -22,7 +22,7 @@ import urllib.parse
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from infra.alarm_definition import Severity
+from infra.alarm_vocabulary import Severity
 
 # Settings: (environment variable, context key) per severity and kind.
 SETTINGS = {

@@ -9,20 +9,25 @@ from datetime import timedelta
 import pytest
 
 from infra.alarm_definition import (
-    MINUTE,
+    MAX_DESCRIPTION_CHARS,
     AlarmDefinition,
-    ServiceMetric,
+    AlarmPlanError,
+    PlannedAlarm,
+)
+from infra.alarm_plan import plan_alarms
+from infra.alarm_scopes import MonitoredCanary, MonitoredFunction, Resources
+from infra.alarm_table import ALARMS
+from infra.alarm_vocabulary import (
+    MINUTE,
     Severity,
     Window,
+    alarm_name,
+    composite_alarm_name,
     sustained,
     total_in,
 )
-from infra.alarm_descriptions import MAX_DESCRIPTION_CHARS
-from infra.alarm_names import alarm_name, composite_alarm_name
-from infra.alarm_plan import AlarmPlanError, PlannedAlarm, plan_alarms
-from infra.alarm_resources import MonitoredCanary, MonitoredFunction, Resources
-from infra.alarm_table import ALARMS
 from infra.functions import FUNCTIONS
+from infra.service_sources import ServiceMetric
 from infra.services import AGGREGATE, SERVICES, MonitoredService
 from infra_tests.required_alarms import (
     FUNCTION_LABELS,

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from infra.alarm_resources import SYNTHETICS_NAMESPACE
+from infra.alarm_scopes import SYNTHETICS_NAMESPACE
 from infra.services import AGGREGATE, SERVICES
 from infra_tests.cfn import expressions, of_type, ref, text, watched_metrics
 from infra_tests.conftest import STACK_NAME

@@ -27,7 +27,7 @@ from audio_transcription.processing import AudioProcessor
 from audio_transcription.services import AudioServices
 from audio_transcription.testing.pcm import send_audio_body, tone
 from audio_transcription.transcriber import InProcessTranscriber
-from infra.alarm_resources import SYNTHETICS_NAMESPACE
+from infra.alarm_scopes import SYNTHETICS_NAMESPACE
 from infra.functions import FUNCTIONS, ConnectionMethod, FunctionSpec, Table
 from infra_tests.cfn import of_type, watched_metrics
 from infra_tests.conftest import STACK_NAME

@@ -9,7 +9,7 @@ import aws_cdk as cdk
 import pytest
 from aws_cdk.assertions import Template
 
-from infra.alarm_definition import Severity
+from infra.alarm_vocabulary import Severity
 from infra.functions import inline_code
 from infra.stack import WebSocketServiceStack
 from infra.subscribers import SubscriberError, Subscribers, subscribers_from

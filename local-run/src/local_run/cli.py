@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from infra.alarm_resources import (
+from infra.alarm_scopes import (
     API_GATEWAY_NAMESPACE,
     DYNAMODB_NAMESPACE,
     LAMBDA_NAMESPACE,

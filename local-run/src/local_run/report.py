@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from infra.alarm_definition import Severity
+from infra.alarm_vocabulary import Severity
 from local_run.cloudwatch.contributor_insights import Contributor, Rule, top_contributors
 from local_run.cloudwatch.evaluator import AlarmState, Evaluation
 from local_run.simulation.local_names import local_topic_name

@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra.alarm_resources import LAMBDA_NAMESPACE
+from infra.alarm_scopes import LAMBDA_NAMESPACE
 from infra.monitoring_bill import Measurement
 from infra.monitoring_cost import ERRORS, bill_for, report
 from infra.monitoring_series import Series, series_of_event

@@ -25,7 +25,7 @@ import boto3
 import pytest
 
 from audio_transcription import metrics_spec as audio_spec
-from infra.alarm_definition import Severity
+from infra.alarm_vocabulary import Severity
 from infra.functions import Table
 from infra.stack import WebSocketServiceStack
 from local_run.cli import main

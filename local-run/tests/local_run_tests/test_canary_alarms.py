@@ -22,7 +22,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audio_transcription import metrics_spec as audio
-from infra.alarm_resources import SYNTHETICS_NAMESPACE
+from infra.alarm_scopes import SYNTHETICS_NAMESPACE
 from infra.canary import MIN_SCHEDULE, canary_name
 from infra.functions import FUNCTIONS
 from local_run.cloudwatch.alarm_model import MetricAlarm, TemplateAlarms

@@ -20,7 +20,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from infra.alarm_resources import LAMBDA_NAMESPACE, SYNTHETICS_NAMESPACE
+from infra.alarm_scopes import LAMBDA_NAMESPACE, SYNTHETICS_NAMESPACE
 from infra.canary import canary_name
 from local_run.cloudwatch.metric_store import MetricId, dimension_key
 from local_run.serve import endpoint_on

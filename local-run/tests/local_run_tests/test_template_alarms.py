@@ -10,9 +10,8 @@ import pytest
 
 from audio_transcription.metrics_spec import AUDIO_PROCESSING_LATENCY
 from audio_transcription.metrics_spec import NAMESPACE as AUDIO_NAMESPACE
-from infra.alarm_definition import Severity
-from infra.alarm_names import alarm_name, composite_alarm_name
-from infra.alarm_resources import SYNTHETICS_NAMESPACE
+from infra.alarm_scopes import SYNTHETICS_NAMESPACE
+from infra.alarm_vocabulary import Severity, alarm_name, composite_alarm_name
 from infra.canary import canary_name
 from infra.stack import WebSocketServiceStack
 from local_run.cloudwatch.alarm_model import (

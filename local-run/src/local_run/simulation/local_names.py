@@ -9,7 +9,7 @@ in-process emulator names its tables per run instead
 
 from __future__ import annotations
 
-from infra.alarm_definition import Severity
+from infra.alarm_vocabulary import Severity
 from session_management.store import TableNames
 
 STACK_NAME = "ws-local"

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from infra.alarm_resources import SNS_NAMESPACE
+from infra.alarm_scopes import SNS_NAMESPACE
 from local_run.cloudwatch.alarm_model import TemplateAlarms
 from local_run.cloudwatch.evaluator import AlarmState, Evaluation, evaluate
 from local_run.cloudwatch.metric_source import RoutedStore

@@ -1,6 +1,6 @@
 """The local run's phases, as data: what each simulates (its fault and how big), and which alarms it
 is designed to fire (alarm keys: the alarm names without the ``<stack>-`` prefix, made by
-`infra.alarms.alarm_name`). `local_run.simulation.scenario` runs them (their traffic in
+`infra.alarm_vocabulary.alarm_name`). `local_run.simulation.scenario` runs them (their traffic in
 `local_run.simulation.traffic`, their faults in `local_run.simulation.phase_faults`); infra's
 failure catalog names the phase that proves each failure class.
 """
@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 from audio_transcription.routes import SEND_AUDIO
 from infra import failure_catalog as catalog
-from infra.alarm_definition import Severity
-from infra.alarm_names import CANARY_SCOPE, STAGE_SCOPE, topic_scope
+from infra.alarm_vocabulary import CANARY_SCOPE, STAGE_SCOPE, Severity, topic_scope
 
 ABUSERS_PER_SERVICE = 11  # 11 x 10 violations > 100 in one minute; 11 closed > 10
 LISTENERS_GONE_PER_MINUTE = 14  # 14 x 5 min = 70 notification failures > 50

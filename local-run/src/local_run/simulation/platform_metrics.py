@@ -48,7 +48,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra.alarm_resources import (
+from infra.alarm_scopes import (
     API_GATEWAY_NAMESPACE,
     DYNAMODB_NAMESPACE,
     LAMBDA_NAMESPACE,

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from infra.alarm_definition import Severity
+from infra.alarm_vocabulary import Severity
 from infra.functions import Table
 from local_run.cloudwatch.alarm_model import TemplateAlarms
 from local_run.cloudwatch.contributor_insights import Rule, insight_rules

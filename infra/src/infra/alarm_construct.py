@@ -25,13 +25,11 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_sns as sns
 from constructs import Construct
 
-from infra.alarm_definition import AlarmDefinition, MissingData, Severity
-from infra.alarm_descriptions import SERVICE_DEGRADED_DESCRIPTION
-from infra.alarm_metrics import AlarmTargets, metric_for
-from infra.alarm_names import SERVICE_DEGRADED_KEY, composite_alarm_name
-from infra.alarm_plan import AlarmPlanError, PlannedAlarm, plan_alarms
-from infra.alarm_resources import MonitoredCanary, MonitoredFunction, Resources
+from infra.alarm_definition import AlarmDefinition, AlarmPlanError, PlannedAlarm
+from infra.alarm_plan import plan_alarms
+from infra.alarm_scopes import AlarmTargets, MonitoredCanary, MonitoredFunction, Resources
 from infra.alarm_table import ALARMS
+from infra.alarm_vocabulary import SERVICE_DEGRADED_KEY, MissingData, Severity, composite_alarm_name
 from infra.services import SERVICES, MonitoredService
 
 COMPARISON = cw.ComparisonOperator.GREATER_THAN_THRESHOLD
@@ -39,6 +37,17 @@ MISSING_DATA = {
     MissingData.NOT_BREACHING: cw.TreatMissingData.NOT_BREACHING,
     MissingData.BREACHING: cw.TreatMissingData.BREACHING,
 }
+
+SERVICE_DEGRADED_DESCRIPTION = (
+    "Critical: at least one critical alarm is in ALARM (the service unreachable from "
+    "outside, audio latency, Transcribe stream errors, a function's failed requests or "
+    "throttles, API Gateway unable to call a function, warnings undeliverable): users are "
+    "affected now. This is "
+    "the only alarm that pages: one notification when the incident starts, one "
+    "when every critical alarm is OK again. First check: which critical alarm "
+    "fired (the alarm status widget at the top of the dashboard), then that "
+    "alarm's own runbook."
+)
 
 # Lambda's default concurrency quota per account and Region; a function without reserved
 # concurrency is limited by what the account has left.
@@ -119,7 +128,8 @@ class CloudWatchAlarms(Construct):
         self.alarms: list[BuiltAlarm] = []
         for planned in self.plan:
             d, window = planned.definition, planned.window
-            metric = metric_for(planned, self.targets, Duration.seconds(window.period_seconds))
+            period = Duration.seconds(window.period_seconds)
+            metric = d.source.metric(planned, self.targets, period, "")
             alarm = cw.Alarm(
                 self,
                 f"{d.severity.value}-{planned.scope}-{d.key}",

@@ -1,18 +1,30 @@
-"""What the platform alarms are placed on, as plain Python: the functions with the limits
-they are deployed with, the WebSocket stage, the tables, the alarm topics and the canary
-(`Resources`), and the namespaces their metrics are published in.
+"""What alarms are placed on: the functions with the limits they are deployed with, the
+WebSocket stage, the tables, the alarm topics and the canary, as plain Python (`Resources`)
+and as the CDK constructs their metrics are read from (`AlarmTargets`); one placement of an
+alarm (`Scope`); and the namespaces the platform metrics are published in.
 
-`alarms.CloudWatchAlarms` reads these from the CDK constructs; `docs` and the tests write them
-out directly, so the alarm plan can be made without synthesizing anything.
+`alarm_construct.CloudWatchAlarms` reads the resources from the CDK constructs; `docs` and
+the tests write them out directly, so the alarm plan can be made without synthesizing
+anything.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
-from infra.alarm_definition import Limit, Severity
+from infra.alarm_vocabulary import Limit, Severity
+from infra.services import MonitoredService
 from websocket_service.specs import DYNAMODB_OPERATIONS, OTHER
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    # Annotations only: reading the resources and the namespaces does not start jsii's Node.
+    from aws_cdk import aws_apigatewayv2 as apigw
+    from aws_cdk import aws_dynamodb as dynamodb
+    from aws_cdk import aws_lambda as lambda_
+    from aws_cdk import aws_sns as sns
 
 # AWS namespaces of the platform metrics.
 LAMBDA_NAMESPACE = "AWS/Lambda"
@@ -26,6 +38,9 @@ SYNTHETICS_NAMESPACE = "CloudWatchSynthetics"
 
 # The DynamoDB operations the services call: SystemErrors is published per operation.
 TABLE_OPERATIONS = tuple(op for op in DYNAMODB_OPERATIONS if op != OTHER)
+
+# The custom dimension set by which function-scoped alarms read a service metric.
+HANDLER_DIMENSION = ("Handler",)
 
 
 @dataclass(frozen=True)
@@ -62,3 +77,24 @@ class Resources:
     tables: tuple[str, ...] = ()  # table labels, e.g. "SessionsTable"
     topics: tuple[Severity, ...] = tuple(Severity)
     canary: MonitoredCanary | None = None  # the Synthetics canary, if the stack has one
+
+
+@dataclass(frozen=True)
+class Scope:
+    """One place an alarm definition is put: ``name`` is its part of the alarm name (a
+    service, a function, the stage, a table, a topic or the canary)."""
+
+    name: str
+    service: MonitoredService | None = None
+    function: MonitoredFunction | None = None
+
+
+@dataclass(frozen=True)
+class AlarmTargets:
+    """The CDK resources the platform alarms watch, by scope label."""
+
+    functions: Mapping[str, lambda_.IFunction]
+    stage: apigw.WebSocketStage | None = None
+    tables: Mapping[str, dynamodb.ITable] | None = None
+    topics: Mapping[Severity, sns.ITopic] | None = None
+    canary_name: str | None = None  # the canary's metrics are by its name (CanaryName)
