@@ -1,11 +1,11 @@
 """The layout rules of the repository that Pants's visibility rules cannot express.
 
 Pants checks which package may depend on which (the dependency rules in each project's BUILD
-file). These tests check the rest of what the layout promises (README, "Layout"), read from
-the source files themselves: no import cycle between first-party modules, counting imports
-under TYPE_CHECKING and inside functions (a reader follows those too), and no runaway module.
-Modules are shaped by what they hold, not by a line budget; the ceiling only catches a file
-that has grown to hold several concepts at once.
+file). These tests check the rest of what the layout promises (the root README's "Layout" and
+"Layers"), read from the source files themselves: no import cycle between first-party
+modules, counting imports under TYPE_CHECKING and inside functions (a reader follows those
+too), and no runaway module. Modules are shaped by what they hold, not by a line budget; the
+ceiling only catches a file that has grown to hold several concepts at once.
 """
 
 from __future__ import annotations
