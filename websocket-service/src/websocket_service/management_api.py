@@ -82,7 +82,15 @@ class ManagementApi:
         self.client = client
 
     @classmethod
-    def for_endpoint(cls, endpoint_url: str) -> ManagementApi:
+    def for_endpoint(
+        cls,
+        endpoint_url: str,
+        *,
+        connect_timeout: float = _CONNECT_TIMEOUT_SECONDS,
+        read_timeout: float = _READ_TIMEOUT_SECONDS,
+    ) -> ManagementApi:
+        """A client with the handlers' timeouts and retries (``connect_timeout`` and
+        ``read_timeout``, in real seconds, for a caller whose waits are simulated)."""
         import boto3
         from botocore.config import Config
 
@@ -91,8 +99,8 @@ class ManagementApi:
                 "apigatewaymanagementapi",
                 endpoint_url=endpoint_url,
                 config=Config(
-                    connect_timeout=_CONNECT_TIMEOUT_SECONDS,
-                    read_timeout=_READ_TIMEOUT_SECONDS,
+                    connect_timeout=connect_timeout,
+                    read_timeout=read_timeout,
                     # Throttling is retried; 410 Gone is not (botocore never retries 4xx).
                     retries={"mode": "standard", "max_attempts": 2},
                 ),

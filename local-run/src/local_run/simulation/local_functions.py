@@ -22,7 +22,9 @@ the backend's tables, exactly as in Lambda, except that:
 - timers (the emitters' ``timer_clock``, `SimClock.timer`) measure the simulated time spent
   inside processing, never this machine's speed (`local_run.simulation.sim_clock`);
 - the PutMetricData sink has a budget of minutes, not Lambda's seconds: the emulator shares
-  this machine's CPU with the run, and a busy or slowed machine must not lose datapoints.
+  this machine's CPU with the run, and a busy or slowed machine must not lose datapoints;
+- the Management API clients keep the handlers' retries but wait minutes of real time
+  instead of the handlers' fail-fast timeouts (`local_management_apis`).
 
 `LocalFunctions.invoke` is one request through API Gateway and Lambda, with what both
 services record about it (`local_run.simulation.platform_metrics.PlatformMetrics`): a function's
@@ -80,8 +82,29 @@ POLICY = RateLimitPolicy(
 )
 # PutMetricData's time budget: a flush to the emulator may wait for the CPU the run shares.
 EMULATOR_SINK_BUDGET_SECONDS = 120.0
+# The Management API clients' real-time timeouts (`local_management_apis`).
+LOCAL_MANAGEMENT_API_TIMEOUT_SECONDS = 120.0
 CHUNK = tone(1600)  # 100 ms of PCM16 mono at 16 kHz: what a speaker sends
 BUFFER_BYTES = 4 * len(CHUNK)  # per session: Transcribe down for 4 chunks -> overflows
+
+
+def local_management_apis() -> ManagementApiFactory:
+    """The handlers' Management API clients for a local run: their retry policy, with real
+    timeouts that no load reaches.
+
+    The Management API stand-in answers at once and takes its delays on the simulated clock
+    (a slow or hung API stalls the invocation's timer). A real timeout could only fire because
+    this machine is busy, and botocore would then send the request again: its simulated delay
+    paid twice and the listener told twice, so a status or a latency alarm would depend on the
+    load. How long a call takes is the simulated clock's to say.
+    """
+    return ManagementApiFactory(
+        lambda url: ManagementApi.for_endpoint(
+            url,
+            connect_timeout=LOCAL_MANAGEMENT_API_TIMEOUT_SECONDS,
+            read_timeout=LOCAL_MANAGEMENT_API_TIMEOUT_SECONDS,
+        )
+    )
 
 
 class LocalFunctions:
@@ -156,7 +179,7 @@ class LocalFunctions:
             )
             for label in labels
         }
-        apis = ManagementApiFactory(ManagementApi.for_endpoint)
+        apis = local_management_apis()
         store = SessionStore(faulty, backend.tables, clock)
         limiter = RateLimiter(faulty, backend.tables.rate_limits, POLICY, clock)
         self.transcriber = ScenarioTranscriber(clock)
