@@ -45,6 +45,10 @@ SYNTHETICS_METRICS = (
     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/"
     "CloudWatch_Synthetics_Canaries_metrics.html"
 )
+EMF_SPEC = (
+    "https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/"
+    "CloudWatch_Embedded_Metric_Format_Specification.html"
+)
 LOGS_FIELDS = (
     "https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/CWL_AnalyzeLogData-discoverable-fields.html"
 )
@@ -124,6 +128,18 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
             PLATFORM + "test_an_invocation_that_ends_in_time_flushes_once_at_its_end",
             PLATFORM
             + "test_the_sim_clock_runs_a_deadline_at_its_time_inside_the_call_that_crosses_it",
+        ),
+    ),
+    Behaviour(
+        "EMF extraction: each datapoint at its event's timestamp; a function's events of one "
+        "simulated minute reach CloudWatch together, after that minute",
+        EMF_SPEC,
+        "A number representing the time stamp used for metrics extracted from the event.",
+        "local_run.simulation.platform_metrics.FunctionOutput",
+        (
+            PLATFORM + "test_each_extracted_datapoint_keeps_its_events_timestamp",
+            PLATFORM + "test_invocations_of_one_window_reach_cloudwatch_in_one_publish_at_the_next",
+            PLATFORM + "test_extraction_loses_no_datapoint",
         ),
     ),
     Behaviour(

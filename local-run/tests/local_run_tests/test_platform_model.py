@@ -472,6 +472,17 @@ def test_invocations_of_one_window_reach_cloudwatch_in_one_publish_at_the_next()
     assert len(sink.published) == 4
 
 
+def test_each_extracted_datapoint_keeps_its_events_timestamp() -> None:
+    # The EMF Timestamp is "the time stamp used for metrics extracted from the event": each
+    # datapoint is stored at its event's minute (standard resolution), not at the minute its
+    # window reached CloudWatch.
+    clock, sink, output, emitter = windowed_function()
+    for at in (T0 + 1, T0 + 61, T0 + 125):
+        invocation_at(clock, output, emitter, at)
+    output.drain()
+    assert [d.timestamp for d in sink.published] == [T0, T0 + 60, T0 + 120]
+
+
 @given(offsets=st.lists(st.floats(min_value=0, max_value=3600), min_size=1, max_size=40))
 def test_extraction_loses_no_datapoint(offsets: list[float]) -> None:
     clock, sink, output, emitter = windowed_function()
