@@ -89,8 +89,8 @@ class ManagementApi:
         connect_timeout: float = _CONNECT_TIMEOUT_SECONDS,
         read_timeout: float = _READ_TIMEOUT_SECONDS,
     ) -> ManagementApi:
-        """A client with the handlers' timeouts and retries (``connect_timeout`` and
-        ``read_timeout``, in real seconds, for a caller whose waits are simulated)."""
+        """A client with the handlers' fail-fast timeouts and their retries; a caller whose
+        waits are simulated (the local run) passes longer real-time timeouts."""
         import boto3
         from botocore.config import Config
 
