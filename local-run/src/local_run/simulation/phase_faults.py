@@ -52,6 +52,10 @@ def enter_phase(
     }.get(phase, 0.0)
     hang = HANG_SECONDS if phase == "lambda-timeouts" else 0.0
     functions.transcriber.hang_seconds = hang
+    # A hung Management API stalls each post for the whole hang, then answers it. The
+    # handlers' own client gives up sooner (its 2 s read timeout, three attempts), which the
+    # simulated clock does not model yet: deployed, a hung API fails the posts as timeouts
+    # rather than timing out the connection function's broadcasts.
     notify_stall = hang or (DEGRADED_NOTIFY_SECONDS if phase == "slow-degradation" else 0.0)
     api.on_request = (lambda: functions.clock.stall(notify_stall)) if notify_stall else None
     rate = DYNAMODB_FAULT_RATE
