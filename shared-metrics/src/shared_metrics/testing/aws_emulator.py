@@ -61,19 +61,20 @@ class AwsEmulator(StartStop):
 
         def close_all() -> None:
             for channel in list(server._map.values()):
-                try:
-                    channel.close()  # leaves the map first, then closes its descriptors
-                except OSError:
-                    pass  # a descriptor already gone: the channel is out of the map all the same
+                channel.close()
 
         # The loop runs while it has channels (the listening socket, kept-alive clients, its
         # trigger): closing them all from its own thread ends it. Once in a CI run the
         # trigger's pipe was already closed when the emulator stopped ("OSError: [Errno 9] Bad
-        # file descriptor" from pull_trigger); the loop then cannot be woken, so the channels
-        # are closed from here and the loop ends at its next pass (it polls every second).
+        # file descriptor" from pull_trigger): then nothing can wake the loop. The trigger
+        # leaves the loop's map and counts as closed, so that nothing closes its descriptors
+        # again (their numbers may be another file's by now; the server's close would), the
+        # rest are closed from here, and the loop ends at its next pass (it polls every second).
         try:
             server.trigger.pull_trigger(close_all)
         except OSError:
+            server.trigger.del_channel()
+            server.trigger._closed = True
             close_all()
         self._thread.join(timeout=10)
         server.task_dispatcher.shutdown()
